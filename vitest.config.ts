@@ -1,0 +1,29 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+// Tests run inside workerd with the bindings of wrangler.toml (KV, Durable Objects, R2,
+// Queues from Miniflare). Any request a test did not arrange for reaches the catch-all
+// outbound service below and fails loudly: tests never touch the internet.
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          DIST_BASE_URL: 'https://dist.test/dist',
+          RELEASE_KEYS_URL: 'https://keys.test/{fingerprint}.asc',
+          PUBLIC_URL: 'https://monitor.test',
+        },
+        outboundService: (request: Request) =>
+          new Response(`unexpected egress in a test: ${request.method} ${request.url}`, {
+            status: 599,
+          }),
+      },
+    }),
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
