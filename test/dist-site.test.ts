@@ -148,6 +148,10 @@ describe('dist site: signed manifests', () => {
     }
   });
 
+  it('writes the clearsigned file with LF line endings, as gpg does', async () => {
+    expect(await (await get(`${V}/SHASUMS256.txt.asc`)).text()).not.toContain('\r');
+  });
+
   it('omits a signature form that is not asked for', async () => {
     const sigOnly = await createDistSite({
       now: NOW,

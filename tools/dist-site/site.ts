@@ -502,7 +502,8 @@ async function signManifest(
     signingKeys: key,
     date: signingDate,
   });
-  return { text, sig, asc };
+  // openpgp writes the clear text with CRLF; gpg on the release machines writes LF.
+  return { text, sig, asc: asc.replace(/\r\n/g, '\n') };
 }
 
 // ---------------------------------------------------------------------------------------
