@@ -2,19 +2,23 @@
  * The Worker's entry point: wires the HTTP app, the cron sweep, the queue consumers and
  * the Durable Object classes. It holds no logic of its own.
  */
-import { Hono } from 'hono';
 import type { MonitorEnv } from './env';
-import { DurableObject } from 'cloudflare:workers';
+import { createApp } from './http/app';
+import { runSweep } from './jobs/sweep';
 
-const app = new Hono<{ Bindings: MonitorEnv }>();
-app.get('/healthz', (c) => c.json({ status: 'ok' }));
+export { MonitorState } from './durable/monitor-state';
+export { IncidentObject } from './durable/incident-object';
+export { IncidentIndex } from './durable/incident-index';
 
-export class IncidentObject extends DurableObject<MonitorEnv> {}
-export class IncidentIndex extends DurableObject<MonitorEnv> {}
-export class MonitorState extends DurableObject<MonitorEnv> {}
+const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller, _env, _ctx) {},
+  async scheduled(_controller, env) {
+    // Awaited, not waitUntil: the invocation (and `wrangler dev`'s /__scheduled) ends with the sweep.
+    const run = await runSweep(env, { trigger: 'cron' });
+    if (run.status === 'busy')
+      console.warn(`sweep skipped: ${run.runningSweepId} is still running`);
+  },
   async queue(_batch, _env, _ctx) {},
 } satisfies ExportedHandler<MonitorEnv>;

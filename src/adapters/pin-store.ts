@@ -1,0 +1,55 @@
+/**
+ * Known-good pins in KV (trust model step 2). One value per release, so a sweep spends one
+ * KV read per watched release whatever its number of artifacts. Release files are
+ * immutable: a pin is written at the first verified sighting and then only extended
+ * (artifact metadata seen for the first time), never overwritten with different values.
+ * Key layout: docs/storage.md.
+ */
+
+/** Observed metadata of one artifact at first sighting. */
+export interface ArtifactPin {
+  readonly size?: number;
+  readonly etag?: string;
+  readonly lastModified?: string;
+  readonly pinnedAt: string;
+}
+
+/** Everything pinned about one release. */
+export interface ReleasePin {
+  readonly version: string;
+  /** SHA-256 of SHASUMS256.txt as first verified. */
+  readonly manifestSha256: string;
+  /** Entry name → SHA-256, from the verified manifest. */
+  readonly entries: Readonly<Record<string, string>>;
+  /** Primary fingerprint of the key that signed it. */
+  readonly signer: string;
+  readonly pinnedAt: string;
+  readonly artifacts: Readonly<Record<string, ArtifactPin>>;
+}
+
+export class PinStoreError extends Error {
+  override readonly name = 'PinStoreError';
+}
+
+export const releasePinKey = (version: string): string => `pin:release:${version}`;
+
+export interface PinStore {
+  getRelease(version: string): Promise<ReleasePin | undefined>;
+  putRelease(pin: ReleasePin): Promise<void>;
+}
+
+export function createKvPinStore(kv: KVNamespace): PinStore {
+  return {
+    async getRelease(version) {
+      const value = await kv.get<ReleasePin>(releasePinKey(version), 'json');
+      return value ?? undefined;
+    },
+    async putRelease(pin) {
+      try {
+        await kv.put(releasePinKey(pin.version), JSON.stringify(pin));
+      } catch (cause) {
+        throw new PinStoreError(`could not write the pin of ${pin.version}`, { cause });
+      }
+    },
+  };
+}

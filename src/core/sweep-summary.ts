@@ -1,0 +1,49 @@
+/**
+ * What one sweep did, as the status endpoint and the metrics read it. Contract: a sweep
+ * always ends with a summary, also when it stopped early; `skipped` says what it did not
+ * check and why, so a budget cut is visible rather than silent.
+ */
+import type { Severity } from './findings';
+
+export type SweepTrigger = 'cron' | 'operator' | 'slack' | 'test';
+
+export type SweepOutcome = 'clean' | 'findings' | 'failed';
+
+export interface SkippedWork {
+  /** e.g. `artifact-head v18.20.8`, `cache-differential`. */
+  readonly what: string;
+  readonly reason:
+    | 'subrequest-budget'
+    | 'origin-failing'
+    | 'manifest-unavailable'
+    | 'index-unavailable'
+    | 'keys-unavailable';
+  readonly count: number;
+}
+
+export interface SweepSummary {
+  readonly id: string;
+  readonly trigger: SweepTrigger;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly outcome: SweepOutcome;
+  readonly baseUrl: string;
+  /** Releases watched this sweep, newest first. */
+  readonly releases: readonly string[];
+  readonly requests: number;
+  readonly retries: number;
+  readonly bytes: number;
+  readonly subrequestBudget: number;
+  readonly artifactsChecked: number;
+  readonly hashJobsQueued: number;
+  readonly findings: number;
+  readonly findingsBySeverity: Readonly<Record<Severity, number>>;
+  readonly findingKinds: readonly string[];
+  readonly availability: 'ok' | 'partial' | 'down';
+  readonly latencyMsP50?: number;
+  readonly latencyMsMax?: number;
+  readonly skipped: readonly SkippedWork[];
+  /** Set when the sweep itself broke (a bug or a binding failure), not the site. */
+  readonly error?: string;
+}
