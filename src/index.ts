@@ -9,6 +9,7 @@ import { runSweep } from './jobs/sweep';
 export { MonitorState } from './durable/monitor-state';
 export { IncidentObject } from './durable/incident-object';
 export { IncidentIndex } from './durable/incident-index';
+export { RegionProbe } from './durable/region-probe';
 
 const app = createApp();
 
