@@ -1,0 +1,116 @@
+/**
+ * IncidentIndex: the one list of incidents (singleton, `idFromName('index')`). Each
+ * IncidentObject pushes its summary after every change; the index keeps the newest version
+ * of each and answers listings (open first, newest first) and id → fingerprint lookups for
+ * `/api/incidents/:id`.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import {
+  INCIDENT_STATES,
+  isIncidentId,
+  type IncidentState,
+  type IncidentSummary,
+} from '../core/incident';
+import type { FindingKind } from '../core/findings';
+import type { MonitorEnv } from '../env';
+import { claimOnce } from './seen-signatures';
+
+export const INCIDENT_INDEX_NAME = 'index';
+
+const INDEX_TABLES = [
+  `CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    summary TEXT NOT NULL
+  )`,
+  "CREATE INDEX IF NOT EXISTS incidents_listing ON incidents ((state = 'resolved'), opened_at DESC)",
+];
+
+export interface IncidentListOptions {
+  /** Only these states; default all. */
+  readonly states?: readonly IncidentState[];
+  /** Default 100, at most 500. */
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/** An incident still needing attention, for the sweep's clean-sweep bookkeeping. */
+export interface OpenIncidentRef {
+  readonly id: string;
+  readonly fingerprint: string;
+  readonly kind: FindingKind;
+}
+
+export class IncidentIndex extends DurableObject<MonitorEnv> {
+  constructor(ctx: DurableObjectState, env: MonitorEnv) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      for (const statement of INDEX_TABLES) ctx.storage.sql.exec(statement);
+    });
+  }
+
+  /** Stores the summary unless a newer version is already here. Returns whether it did. */
+  upsert(summary: IncidentSummary): boolean {
+    if (!isIncidentId(summary.id)) throw new TypeError('an incident summary needs a valid id');
+    const cursor = this.ctx.storage.sql.exec(
+      `INSERT INTO incidents (id, fingerprint, kind, state, opened_at, version, summary) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state, opened_at = excluded.opened_at,
+         version = excluded.version, summary = excluded.summary
+       WHERE excluded.version > incidents.version`,
+      summary.id,
+      summary.fingerprint,
+      summary.kind,
+      summary.state,
+      summary.openedAt,
+      summary.version,
+      JSON.stringify(summary),
+    );
+    return cursor.rowsWritten > 0;
+  }
+
+  /** Unresolved incidents first, then resolved; newest opened first within each. */
+  list(options: IncidentListOptions = {}): IncidentSummary[] {
+    const states = (options.states ?? INCIDENT_STATES).filter((state) =>
+      INCIDENT_STATES.includes(state),
+    );
+    if (states.length === 0) return [];
+    const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), 500);
+    const offset = Math.max(0, Math.trunc(options.offset ?? 0));
+    return this.ctx.storage.sql
+      .exec<{ summary: string }>(
+        `SELECT summary FROM incidents WHERE state IN (${states.map(() => '?').join(', ')})
+         ORDER BY (state = 'resolved'), opened_at DESC, id LIMIT ? OFFSET ?`,
+        ...states,
+        limit,
+        offset,
+      )
+      .toArray()
+      .map((row) => JSON.parse(row.summary) as IncidentSummary);
+  }
+
+  /** The fingerprint of an incident id, or `undefined` (ids are validated strictly). */
+  lookup(id: string): string | undefined {
+    if (!isIncidentId(id)) return undefined;
+    return this.ctx.storage.sql
+      .exec<{ fingerprint: string }>('SELECT fingerprint FROM incidents WHERE id = ?', id)
+      .toArray()[0]?.fingerprint;
+  }
+
+  openIncidents(): OpenIncidentRef[] {
+    return this.ctx.storage.sql
+      .exec<{ id: string; fingerprint: string; kind: string }>(
+        `SELECT id, fingerprint, kind FROM incidents WHERE state != 'resolved' ORDER BY opened_at`,
+      )
+      .toArray()
+      .map((row) => ({ id: row.id, fingerprint: row.fingerprint, kind: row.kind as FindingKind }));
+  }
+
+  /** Slack's replay guard: false when this request signature was already used (seen-signatures.ts). */
+  claimSignature(key: string, expiresAt: number): boolean {
+    return claimOnce(this.ctx.storage.sql, key, expiresAt, Date.now());
+  }
+}
