@@ -270,6 +270,13 @@ describe('isAllowedRedirect', () => {
     );
   });
 
+  it('lets a plain-http site redirect over http on its own host, but not to a foreign host', () => {
+    const local = 'http://127.0.0.1:8080/dist/a';
+    expect(isAllowedRedirect(local, 'http://127.0.0.1:8080/dist/b', [])).toBe(true);
+    expect(isAllowedRedirect(local, 'http://evil.example/dist/b', [])).toBe(false);
+    expect(isAllowedRedirect(local, 'https://evil.example/dist/b', [])).toBe(false);
+  });
+
   it('compares allowed hosts case-insensitively', () => {
     expect(isAllowedRedirect(FROM, 'https://dist.nodejs.org/', [' Dist.NodeJS.org '])).toBe(true);
   });

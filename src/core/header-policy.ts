@@ -92,7 +92,11 @@ export function isAllowedRedirect(
   const from = parseUrl(fromUrl);
   const to = parseUrl(toUrl);
   if (!from || !to) return false;
-  if (to.protocol !== 'https:') return false;
+  // Never a downgrade: from https only to https. A plain-http site (a local fixture) may
+  // redirect over http, but the host rules below still apply.
+  const protocolOk =
+    to.protocol === 'https:' || (to.protocol === 'http:' && from.protocol === 'http:');
+  if (!protocolOk) return false;
   if (to.username !== '' || to.password !== '') return false;
   if (to.host === from.host) return true;
   return allowedHosts.some((host) => host.trim().toLowerCase() === to.host);
