@@ -123,6 +123,30 @@ describe('observations', () => {
     expect((await detail(stub)).incident.severity).toBe('P0');
   });
 
+  it('still opens the incident when the alert channels cannot be built, and records why', async () => {
+    installIncidentDependencies({
+      clock,
+      channels: [],
+      deps: {
+        channels: () => {
+          throw new Error('SLACK_WEBHOOK_URL is garbage');
+        },
+      },
+    });
+    const finding = makeFinding({ kind: 'cache-poisoned' });
+    const stub = stubOf(finding);
+    expect(await stub.observe(finding, 'sweep-1')).toMatchObject({
+      ok: true,
+      value: { outcome: 'opened' },
+    });
+    const { timeline } = await detail(stub);
+    expect(
+      timeline.some(
+        (e) => e.type === 'error' && e.message.includes('SLACK_WEBHOOK_URL is garbage'),
+      ),
+    ).toBe(true);
+  });
+
   it('refuses a finding whose fingerprint is not kind + subject', async () => {
     const finding = makeFinding({ kind: 'latency-degraded' });
     const result = await stubOf(finding).observe(

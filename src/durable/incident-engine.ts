@@ -8,7 +8,7 @@
  * writes the row, its timeline lines, the outbox rows and the timers in one synchronous
  * transaction. Nothing is sent from here: the alarm (incident-tasks.ts) sends.
  */
-import type { AlertEvent } from '../core/alerts';
+import type { AlertChannel, AlertEvent } from '../core/alerts';
 import { escalationDueAt, escalationTargetsFor } from '../core/escalation';
 import { RESPONSE_MINUTES } from '../core/findings';
 import { parseActor, type Actor, type IncidentDetail, type IncidentRecord } from '../core/incident';
@@ -218,14 +218,33 @@ export class IncidentEngine {
     now: number,
     options: EnqueueOptions = {},
   ): void {
-    const { env, deps, config } = this.context();
+    const { config } = this.context();
     this.outbox.enqueue(
       record,
       event,
-      { channels: deps.channels(env), links: config },
+      { channels: this.channels(now), links: config },
       now,
       options,
     );
+  }
+
+  /**
+   * The alert channels now. A factory that throws (a broken secret) must not stop the
+   * incident from being recorded: it is logged in the timeline and counts as no channel.
+   */
+  channels(now: number): readonly AlertChannel[] {
+    const { env, deps } = this.context();
+    try {
+      return deps.channels(env);
+    } catch (error) {
+      this.store.append({
+        at: now,
+        actor: 'system',
+        type: 'error',
+        message: `Alert channels could not be built: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return [];
+    }
   }
 
   /** Writes the row and marks the index stale (synced right after, or by the alarm). */
