@@ -201,6 +201,40 @@ describe('tampering', () => {
     expect(poisoned?.expected).not.toBe(poisoned?.observed);
   });
 
+  it('a poisoned cached manifest is cache-poisoned, not a compromised manifest, when the origin is intact', async () => {
+    await sweep();
+    site.poisonCache(`/dist/${newestVersion()}/SHASUMS256.txt`);
+    const findings = await sweep();
+    const poisoned = findings.find(
+      (finding) =>
+        finding.kind === 'cache-poisoned' &&
+        finding.subject === `${BASE}/${newestVersion()}/SHASUMS256.txt`,
+    );
+    expect(poisoned?.severity).toBe('P1');
+    expect(kinds(findings)).not.toContain('manifest-changed');
+    expect(kinds(findings)).not.toContain('manifest-signature-invalid');
+  });
+
+  it('a rolled-back index.json only in the cache is cache-poisoned, not index-rollback', async () => {
+    await sweep();
+    site.poisonCache('/dist/index.json');
+    const findings = await sweep();
+    expect(findings.map((finding) => `${finding.kind} ${finding.subject}`)).toContain(
+      `cache-poisoned ${BASE}/index.json`,
+    );
+    expect(kinds(findings)).not.toContain('index-rollback');
+  });
+
+  it('a poisoned cached signature is cache-poisoned on the signature file', async () => {
+    await sweep();
+    site.poisonCache(`/dist/${newestVersion()}/SHASUMS256.txt.sig`);
+    const findings = await sweep();
+    expect(findings.map((finding) => `${finding.kind} ${finding.subject}`)).toContain(
+      `cache-poisoned ${BASE}/${newestVersion()}/SHASUMS256.txt.sig`,
+    );
+    expect(kinds(findings)).not.toContain('manifest-signature-invalid');
+  });
+
   it('a site that stops answering is origin-unavailable (P0) only after the threshold of failed sweeps', async () => {
     await sweep();
     site.down();

@@ -4,178 +4,30 @@
  * every artifact it lists and compare each with its pinned metadata. Artifacts seen for the
  * first time, and artifacts whose metadata changed, are queued for hashing at once.
  */
-import type { PublicKey } from 'openpgp';
-import { sha256Hex } from '../core/digest';
-import {
-  compareManifests,
-  parseManifest,
-  type Manifest,
-  type ManifestError,
-} from '../core/manifest';
-import { artifactUrl, manifestUrls } from '../core/manifest-urls';
-import { verifyManifestSignature, type SignatureVerdict } from '../core/signature';
+import type { Manifest } from '../core/manifest';
+import { artifactUrl } from '../core/manifest-urls';
 import type { ArtifactPin, ReleasePin } from '../adapters/pin-store';
 import {
   addFinding,
   canRequest,
   observeError,
   observeResponse,
-  skip,
   type SweepContext,
 } from './sweep-context';
+import { cacheBypassUrl } from './sweep-cache';
+import { sweepManifest, type TrustedKeys } from './sweep-manifest';
 
-export interface TrustedKeys {
-  readonly keys: PublicKey[];
-  /** True when no key material could be loaded: signatures cannot be judged. */
-  readonly unavailable: boolean;
-}
-
-/** Fetches a signature file; `undefined` when it is not served (404) or not reachable. */
-async function fetchSignatureFile(
-  ctx: SweepContext,
-  url: string,
-  release: string,
-): Promise<Uint8Array | undefined> {
-  const result = await ctx.client.getBytes(url, { maxBytes: 64 * 1024 });
-  if (result.ok) {
-    observeResponse(ctx, result.value, release);
-    return result.value.bytes;
-  }
-  observeError(ctx, result.error, release);
-  return undefined;
-}
-
-function describeManifestErrors(errors: readonly ManifestError[]): string {
-  return errors
-    .slice(0, 5)
-    .map((error) => ('line' in error ? `${error.kind} on line ${error.line}` : error.kind))
-    .join('; ');
-}
+export type { TrustedKeys } from './sweep-manifest';
 
 export async function sweepRelease(
   ctx: SweepContext,
   version: string,
   trust: TrustedKeys,
 ): Promise<void> {
-  const urls = manifestUrls(ctx.config.DIST_BASE_URL, version);
-  if (!canRequest(ctx, `release ${version}`, 3)) return;
-  const manifestResult = await ctx.client.getText(urls.shasums, {
-    maxBytes: ctx.config.MAX_MANIFEST_BYTES,
-  });
-  if (!manifestResult.ok) {
-    observeError(ctx, manifestResult.error, version);
-    const error = manifestResult.error;
-    if (error.kind === 'status' && error.status === 404) {
-      addFinding(ctx, {
-        kind: 'manifest-missing',
-        subject: urls.shasums,
-        release: version,
-        summary: `${version} is listed in index.json but its SHASUMS256.txt is not served (HTTP 404).`,
-        expected: 'HTTP 200',
-        observed: 'HTTP 404',
-        evidence: { status: error.status },
-      });
-    } else if (error.kind === 'too-large' || error.kind === 'invalid-utf8') {
-      addFinding(ctx, {
-        kind: 'manifest-signature-invalid',
-        subject: urls.shasums,
-        release: version,
-        summary: `SHASUMS256.txt of ${version} cannot be verified: ${error.kind} (${error.detail}).`,
-        expected: `a UTF-8 manifest under ${ctx.config.MAX_MANIFEST_BYTES} bytes`,
-        observed: error.kind,
-        evidence: { error: error.kind, detail: error.detail },
-      });
-    } else {
-      skip(ctx, `release ${version}`, 'manifest-unavailable');
-    }
-    return;
-  }
-  observeResponse(ctx, manifestResult.value, version);
-  const manifestText = manifestResult.value.text;
-  const manifestSha256 = await sha256Hex(manifestText);
-
-  const [detached, clearsignedBytes] = [
-    await fetchSignatureFile(ctx, urls.signature, version),
-    await fetchSignatureFile(ctx, urls.clearsigned, version),
-  ];
-  const clearsigned = clearsignedBytes ? new TextDecoder().decode(clearsignedBytes) : undefined;
-
   const pin = await ctx.pins.getRelease(version);
-  let verdict: SignatureVerdict | undefined;
-  if (trust.unavailable) {
-    skip(ctx, `signature ${version}`, 'keys-unavailable');
-  } else {
-    verdict = await verifyManifestSignature({
-      manifestText,
-      ...(detached && { detachedSignature: detached }),
-      ...(clearsigned !== undefined && { clearsigned }),
-      trustedKeys: trust.keys,
-      sha1Cutoff: ctx.config.SHA1_SIGNATURE_CUTOFF,
-      now: ctx.now,
-    });
-    if (!verdict.ok) {
-      addFinding(ctx, {
-        kind: 'manifest-signature-invalid',
-        subject: urls.shasums,
-        release: version,
-        summary: `SHASUMS256.txt of ${version} is not validly signed by a trusted release key: ${verdict.reason}.`,
-        expected: 'a valid signature by a pinned release key',
-        observed: verdict.reason,
-        evidence: {
-          reason: verdict.reason,
-          detail: verdict.detail,
-          manifestSha256,
-          signatureServed: detached !== undefined,
-          clearsignedServed: clearsigned !== undefined,
-        },
-      });
-    }
-  }
-
-  const parsed = parseManifest(manifestText, { maxBytes: ctx.config.MAX_MANIFEST_BYTES });
-
-  if (pin && pin.manifestSha256 !== manifestSha256) {
-    const current = parsed.ok ? entriesOf(parsed.value) : {};
-    const diff = compareManifests(
-      Object.entries(pin.entries).map(([name, sha256]) => ({ name, sha256 })),
-      Object.entries(current).map(([name, sha256]) => ({ name, sha256 })),
-    );
-    addFinding(ctx, {
-      kind: 'manifest-changed',
-      subject: urls.shasums,
-      release: version,
-      summary: `SHASUMS256.txt of ${version} differs from the copy pinned on ${pin.pinnedAt}${verdict?.ok ? ', although it is validly signed' : ''}.`,
-      expected: pin.manifestSha256,
-      observed: manifestSha256,
-      evidence: {
-        pinnedSha256: pin.manifestSha256,
-        servedSha256: manifestSha256,
-        pinnedAt: pin.pinnedAt,
-        signedValidly: verdict?.ok ?? null,
-        added: diff.added,
-        removed: diff.removed,
-        changed: diff.changed,
-        pinnedEntries: pin.entries,
-        servedEntries: current,
-        parseErrors: parsed.ok ? [] : parsed.error.slice(0, 20),
-      },
-    });
-  }
-
-  if (!parsed.ok) {
-    if (!pin || pin.manifestSha256 === manifestSha256) {
-      addFinding(ctx, {
-        kind: 'manifest-signature-invalid',
-        subject: urls.shasums,
-        release: version,
-        summary: `SHASUMS256.txt of ${version} does not parse: ${describeManifestErrors(parsed.error)}.`,
-        expected: 'one `<sha256>  <relative path>` per line',
-        observed: describeManifestErrors(parsed.error),
-        evidence: { parseErrors: parsed.error.slice(0, 20), manifestSha256 },
-      });
-    }
-    return;
-  }
+  const judged = await sweepManifest(ctx, version, trust, pin);
+  if (!judged || !judged.parsed.ok) return;
+  const { verdict, parsed, sha256: manifestSha256 } = judged;
 
   // The pin is the verified manifest; without a pin, only a verified manifest may create one.
   const manifest = parsed.value;
@@ -238,30 +90,88 @@ export async function sweepRelease(
     }
     const changes = compareMetadata(pinned, observed);
     if (changes.length > 0) {
-      addFinding(ctx, {
-        kind: 'artifact-metadata-changed',
-        subject: url,
-        release: version,
-        summary: `${name} of ${version} changed ${changes.join(', ')} since it was pinned on ${pinned.pinnedAt}; release files are immutable. Its bytes are being re-hashed now.`,
-        expected: describeMetadata(pinned),
-        observed: describeMetadata(observed),
-        evidence: { pinned, observed, changed: changes, headers: head.value.headers },
-      });
-      ctx.hashJobs.push({
-        type: 'hash',
+      await reportMetadataChange(ctx, {
         version,
         name,
         url,
         expectedSha256,
-        ...(pinned.size !== undefined && { expectedBytes: pinned.size }),
-        reason: 'metadata-changed',
-        sweepId: ctx.sweepId,
+        pinned,
+        observed,
+        changes,
+        headers: head.value.headers,
       });
     }
   }
   if (pinsChanged) {
     await ctx.pins.putRelease({ ...releasePin, artifacts: artifactPins } satisfies ReleasePin);
   }
+}
+
+interface MetadataChange {
+  readonly version: string;
+  readonly name: string;
+  readonly url: string;
+  readonly expectedSha256: string;
+  readonly pinned: ArtifactPin;
+  readonly observed: Omit<ArtifactPin, 'pinnedAt'>;
+  readonly changes: readonly string[];
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Metadata that differs from the pin is confirmed at the origin first: when the origin
+ * still serves the pinned metadata, the cache is what changed (`cache-poisoned`); else
+ * the file itself changed (`artifact-metadata-changed`). Either way its bytes are re-hashed.
+ */
+async function reportMetadataChange(ctx: SweepContext, change: MetadataChange): Promise<void> {
+  const { version, name, url, pinned, observed, changes } = change;
+  let originMatchesPin = false;
+  if (canRequest(ctx, `origin check ${version}`)) {
+    const bypassUrl = cacheBypassUrl(
+      url,
+      ctx.config.DIST_BASE_URL,
+      ctx.config.ORIGIN_BASE_URL,
+      ctx.sweepId,
+    );
+    const origin = await ctx.client.head(bypassUrl);
+    if (origin.ok) {
+      observeResponse(ctx, origin.value, version);
+      originMatchesPin = compareMetadata(pinned, metadataOf(origin.value.headers)).length === 0;
+    } else {
+      observeError(ctx, origin.error, version);
+    }
+  }
+  if (originMatchesPin) {
+    addFinding(ctx, {
+      kind: 'cache-poisoned',
+      subject: url,
+      release: version,
+      summary: `The cached ${name} of ${version} has a different ${changes.join(', ')} than the origin, which still serves the pinned file.`,
+      expected: describeMetadata(pinned),
+      observed: describeMetadata(observed),
+      evidence: { differences: changes, pinned, cached: observed, headers: change.headers },
+    });
+  } else {
+    addFinding(ctx, {
+      kind: 'artifact-metadata-changed',
+      subject: url,
+      release: version,
+      summary: `${name} of ${version} changed ${changes.join(', ')} since it was pinned on ${pinned.pinnedAt}; release files are immutable. Its bytes are being re-hashed now.`,
+      expected: describeMetadata(pinned),
+      observed: describeMetadata(observed),
+      evidence: { pinned, observed, changed: changes, headers: change.headers },
+    });
+  }
+  ctx.hashJobs.push({
+    type: 'hash',
+    version,
+    name,
+    url,
+    expectedSha256: change.expectedSha256,
+    ...(pinned.size !== undefined && { expectedBytes: pinned.size }),
+    reason: 'metadata-changed',
+    sweepId: ctx.sweepId,
+  });
 }
 
 function entriesOf(manifest: Manifest): Record<string, string> {
