@@ -1,0 +1,52 @@
+/**
+ * The HTTP face of the monitor (Hono): status page, JSON API, operator actions, Slack
+ * interactions, metrics. Routes are part of the public contract (DESIGN.md; docs/api.md).
+ * Errors from every route go through the one `onError` / `notFound` below, as
+ * `application/problem+json` without stack traces; security headers go on every response.
+ */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { runSweep } from '../jobs/sweep';
+import type { AppBindings, AppDependencies } from './app-env';
+import { HttpProblem, problemResponse } from './problem';
+import { registerActionRoutes } from './routes-actions';
+import { registerApiRoutes } from './routes-api';
+import { registerMetricsRoute } from './routes-metrics';
+import { registerPublicRoutes } from './routes-public';
+import { securityHeaders } from './security-headers';
+
+export type { AppBindings, AppDependencies } from './app-env';
+
+const DEFAULT_DEPENDENCIES: AppDependencies = {
+  now: () => new Date(),
+  runSweep,
+};
+
+export function createApp(overrides: Partial<AppDependencies> = {}): Hono<AppBindings> {
+  const deps: AppDependencies = { ...DEFAULT_DEPENDENCIES, ...overrides };
+  const app = new Hono<AppBindings>();
+  app.use(securityHeaders());
+
+  registerPublicRoutes(app, deps);
+  registerApiRoutes(app, deps);
+  registerActionRoutes(app, deps);
+  registerMetricsRoute(app, deps);
+  // POST /slack/interactions mounts here once src/http/slack-interactions.ts lands (Slack-
+  // signed requests, not bearer tokens): registerSlackInteractions(app, { now: deps.now });
+
+  app.notFound(() =>
+    problemResponse(new HttpProblem('not-found', 'Nothing is served at this path.')),
+  );
+  app.onError((error) => {
+    if (error instanceof HttpProblem) return problemResponse(error);
+    if (error instanceof HTTPException && error.status < 500) {
+      return problemResponse(new HttpProblem('invalid-request', 'The request could not be read.'));
+    }
+    // Logged by name and message only: the client learns nothing about the internals.
+    console.error(`unhandled ${error.name}: ${error.message}`);
+    return problemResponse(
+      new HttpProblem('internal-error', 'The request could not be completed. Try again later.'),
+    );
+  });
+  return app;
+}

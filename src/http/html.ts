@@ -1,0 +1,47 @@
+/**
+ * A tiny, synchronous HTML builder: the `markup` tag escapes every interpolated value unless
+ * it is already `SafeHtml` (the result of another `markup` call), and arrays are joined.
+ * Server-rendered pages are built only with it, so no page text reaches the markup raw.
+ */
+
+export class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
+}
+
+type Interpolation =
+  SafeHtml | string | number | undefined | null | false | readonly Interpolation[];
+
+function render(value: Interpolation): string {
+  if (value === undefined || value === null || value === false) return '';
+  if (value instanceof SafeHtml) return value.value;
+  if (Array.isArray(value)) return value.map((item: Interpolation) => render(item)).join('');
+  return escapeHtml(String(value));
+}
+
+export function markup(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
+  let out = strings[0] ?? '';
+  values.forEach((value, index) => {
+    out += render(value) + (strings[index + 1] ?? '');
+  });
+  return new SafeHtml(out);
+}
+
+/** Trusted markup or text inserted as is (constants only, e.g. the page's stylesheet). */
+export function raw(value: string): SafeHtml {
+  return new SafeHtml(value);
+}

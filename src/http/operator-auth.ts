@@ -1,0 +1,124 @@
+/**
+ * Operator authentication: `Authorization: Bearer <token>` against OPERATOR_TOKENS
+ * (`name:token,name:token`). The presented token and every configured token are hashed
+ * with SHA-256 and the digests compared with `crypto.subtle.timingSafeEqual`, over all
+ * configured tokens without an early exit, so neither the comparison nor the position of
+ * the match shows in the timing. The token name becomes the actor (`operator:<name>`)
+ * that the incident timeline records. A failure never says why.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { MonitorEnv } from '../env';
+import { HttpProblem } from './problem';
+
+/** An authenticated operator, as the timeline names them. */
+export interface Operator {
+  readonly name: string;
+  readonly actor: `operator:${string}`;
+}
+
+/** Set on the context by `identifyOperator` / `requireOperator`. */
+export type OperatorVariables = { operator: Operator | undefined };
+
+/** Token names become timeline actors, so they follow the actor grammar (core/incident.ts). */
+const TOKEN_NAME = /^[A-Za-z0-9._@+-]{1,100}$/;
+/** Longer presented tokens are refused before hashing; no real token is this long. */
+const MAX_TOKEN_LENGTH = 512;
+
+export interface ConfiguredToken {
+  readonly name: string;
+  readonly token: string;
+}
+
+/** Parses OPERATOR_TOKENS; malformed entries (no name, bad name, empty token) are skipped. */
+export function parseOperatorTokens(raw: string | undefined): ConfiguredToken[] {
+  if (raw === undefined) return [];
+  const tokens: ConfiguredToken[] = [];
+  for (const entry of raw.split(',')) {
+    const separator = entry.indexOf(':');
+    if (separator <= 0) continue;
+    const name = entry.slice(0, separator).trim();
+    const token = entry.slice(separator + 1).trim();
+    if (TOKEN_NAME.test(name) && token.length > 0 && token.length <= MAX_TOKEN_LENGTH) {
+      tokens.push({ name, token });
+    }
+  }
+  return tokens;
+}
+
+async function sha256(text: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+}
+
+/** The presented bearer token, or `undefined` when the header is absent or not Bearer. */
+export function bearerTokenOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
+  const token = match?.[1];
+  return token !== undefined && token.length <= MAX_TOKEN_LENGTH ? token : undefined;
+}
+
+/** The operator a token belongs to, or `undefined`; constant-time over all configured tokens. */
+export async function authenticateOperator(
+  presented: string,
+  configured: readonly ConfiguredToken[],
+): Promise<Operator | undefined> {
+  const presentedHash = await sha256(presented);
+  let match: string | undefined;
+  for (const candidate of configured) {
+    const equal = crypto.subtle.timingSafeEqual(presentedHash, await sha256(candidate.token));
+    // No early exit: every configured token is hashed and compared whatever matched.
+    if (equal && match === undefined) match = candidate.name;
+  }
+  return match === undefined ? undefined : { name: match, actor: `operator:${match}` };
+}
+
+export function unauthorized(): HttpProblem {
+  return new HttpProblem('unauthorized', 'A valid operator bearer token is required.', {
+    'www-authenticate': 'Bearer realm="dist-integrity-monitor"',
+  });
+}
+
+/** The operator the request's Authorization header names, or `undefined`. */
+export async function operatorFromHeader(
+  header: string | undefined,
+  env: Pick<MonitorEnv, 'OPERATOR_TOKENS'>,
+): Promise<Operator | undefined> {
+  const token = bearerTokenOf(header);
+  if (token === undefined) return undefined;
+  return authenticateOperator(token, parseOperatorTokens(env.OPERATOR_TOKENS));
+}
+
+/**
+ * For public routes that show operators more: no Authorization header means the public
+ * view; a header that does not authenticate is a 401 (a mistyped token should not quietly
+ * show the redacted view to the operator who sent it).
+ */
+export function identifyOperator(): MiddlewareHandler<{
+  Bindings: MonitorEnv;
+  Variables: OperatorVariables;
+}> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    if (header === undefined) {
+      c.set('operator', undefined);
+      return next();
+    }
+    const operator = await operatorFromHeader(header, c.env);
+    if (operator === undefined) throw unauthorized();
+    c.set('operator', operator);
+    return next();
+  };
+}
+
+/** For operator-only routes: 401 with `WWW-Authenticate: Bearer`, the same whatever the reason. */
+export function requireOperator(): MiddlewareHandler<{
+  Bindings: MonitorEnv;
+  Variables: OperatorVariables;
+}> {
+  return async (c, next) => {
+    const operator = await operatorFromHeader(c.req.header('authorization'), c.env);
+    if (operator === undefined) throw unauthorized();
+    c.set('operator', operator);
+    return next();
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * GET /metrics: operators only, Prometheus text format 0.0.4, with sweeps, findings of the
+ * last sweep by kind, incidents by severity, alert deliveries, coverage, health and the
+ * response KPIs.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  ALICE_TOKEN,
+  call,
+  openMissingFileIncident,
+  openTamperIncident,
+  seedSweep,
+} from './http-helpers';
+
+async function scrape(): Promise<string> {
+  const response = await call('/metrics', { token: ALICE_TOKEN });
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('GET /metrics', () => {
+  it('needs an operator token', async () => {
+    const response = await call('/metrics');
+    expect(response.status).toBe(401);
+  });
+
+  it('is Prometheus text format 0.0.4, every line a comment or a sample', async () => {
+    await seedSweep();
+    const response = await call('/metrics', { token: ALICE_TOKEN });
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await response.text();
+    expect(text.endsWith('\n')).toBe(true);
+    for (const line of text.trimEnd().split('\n')) {
+      expect(line).toMatch(
+        /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+]+|NaN|[+-]Inf))$/,
+      );
+    }
+  });
+
+  it('counts sweeps and failures and reports the last one', async () => {
+    await seedSweep({ outcome: 'failed', finishedAt: new Date(Date.now() - 60_000).toISOString() });
+    const last = await seedSweep({ durationMs: 7_500, bytes: 2048 });
+    const text = await scrape();
+    expect(sample(text, 'dist_monitor_sweeps_total')).toBe(2);
+    expect(sample(text, 'dist_monitor_sweep_failures_total')).toBe(1);
+    expect(sample(text, 'dist_monitor_last_sweep_duration_seconds')).toBe(7.5);
+    expect(sample(text, 'dist_monitor_last_sweep_bytes')).toBe(2048);
+    expect(sample(text, 'dist_monitor_last_success_timestamp_seconds')).toBe(
+      Date.parse(last.finishedAt) / 1000,
+    );
+    expect(sample(text, 'dist_monitor_healthy')).toBe(1);
+  });
+
+  it('counts open incidents by severity and the last sweep’s findings by kind', async () => {
+    const summary = await seedSweep({
+      findings: 1,
+      findingsBySeverity: { P0: 1, P1: 0, P2: 0, P3: 0 },
+    });
+    await openTamperIncident(new Date(summary.startedAt));
+    await openMissingFileIncident();
+    const text = await scrape();
+    expect(sample(text, 'dist_monitor_open_incidents{severity="P0"}')).toBe(1);
+    expect(sample(text, 'dist_monitor_open_incidents{severity="P2"}')).toBe(1);
+    expect(sample(text, 'dist_monitor_open_incidents{severity="P1"}')).toBe(0);
+    expect(sample(text, 'dist_monitor_last_sweep_findings{severity="P0"}')).toBe(1);
+    expect(
+      sample(
+        text,
+        'dist_monitor_last_sweep_findings_by_kind{kind="artifact-hash-mismatch",severity="P0"}',
+      ),
+    ).toBe(1);
+  });
+
+  it('reports alert messages of open incidents by channel and status', async () => {
+    await openTamperIncident();
+    const text = await scrape();
+    expect(text).toContain('# TYPE dist_monitor_alert_messages gauge');
+    expect(text).toContain('dist_monitor_alert_channel_configured{channel="slack"} 0');
+  });
+
+  it('reports response KPIs and SLA breaches per severity', async () => {
+    const id = await openMissingFileIncident();
+    await call(`/api/incidents/${id}/acknowledge`, { method: 'POST', token: ALICE_TOKEN });
+    const text = await scrape();
+    expect(text).toContain('# TYPE dist_monitor_time_to_acknowledge_seconds summary');
+    expect(sample(text, 'dist_monitor_time_to_acknowledge_seconds_count{severity="P2"}')).toBe(1);
+    expect(sample(text, 'dist_monitor_time_to_resolve_seconds_count{severity="P2"}')).toBe(0);
+    expect(sample(text, 'dist_monitor_sla_breaches{severity="P2"}')).toBe(0);
+    expect(sample(text, 'dist_monitor_response_minutes{severity="P0"}')).toBe(15);
+  });
+
+  it('says unhealthy when the last success is stale', async () => {
+    await seedSweep({ finishedAt: new Date(Date.now() - 20 * 60_000).toISOString() });
+    expect(sample(await scrape(), 'dist_monitor_healthy')).toBe(0);
+  });
+});

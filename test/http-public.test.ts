@@ -1,0 +1,168 @@
+/**
+ * The public face: the status page, the badge, the Atom feed and /healthz — before the
+ * first sweep, with a fresh sweep, with a stale monitor, and with a public incident.
+ */
+import { describe, expect, it } from 'vitest';
+import { call, json, openMissingFileIncident, openTamperIncident, seedSweep } from './http-helpers';
+
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+async function sha256Base64(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+}
+
+describe('GET /', () => {
+  it('renders landmarks, headings, a viewport and every area', async () => {
+    await seedSweep();
+    const response = await call('/');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await response.text();
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain('<html lang="en">');
+    expect(page).toContain(
+      '<meta name="viewport" content="width=device-width, initial-scale=1" />',
+    );
+    for (const landmark of ['<header>', '<main id="main">', '<footer>'])
+      expect(page).toContain(landmark);
+    expect(page).toContain('<h1>dist.nodejs.org integrity status</h1>');
+    for (const area of [
+      'Release index',
+      'Signed manifests',
+      'Release downloads',
+      'Availability',
+      'Download cache',
+    ]) {
+      expect(page).toContain(`>${area}</h3>`);
+    }
+    expect(page).toContain('All systems operational');
+    expect(page).toContain('No open incidents.');
+  });
+
+  it('has no script and loads nothing from anywhere', async () => {
+    const page = await (await call('/')).text();
+    expect(page).not.toMatch(
+      /<script|<link rel="stylesheet"|<img|<iframe|src=|https?:\/\/(?!dist\.test)[^"<\s]*\.(?:js|css|png|woff)/,
+    );
+  });
+
+  it('allows its one inline stylesheet by hash in a strict CSP', async () => {
+    const response = await call('/');
+    const csp = response.headers.get('content-security-policy') ?? '';
+    const page = await response.text();
+    const style = /<style>([\s\S]*?)<\/style>/.exec(page)?.[1] ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain(`style-src 'sha256-${await sha256Base64(style)}'`);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('script-src');
+    expect(csp).toContain("frame-ancestors 'none'");
+  });
+
+  it('says the monitor is starting before the first sweep', async () => {
+    const page = await (await call('/')).text();
+    expect(page).toContain('The monitor is starting: no sweep has finished yet.');
+  });
+
+  it('warns that the monitor is behind when the last success is stale', async () => {
+    await seedSweep({ finishedAt: minutesAgo(30) });
+    const page = await (await call('/')).text();
+    expect(page).toContain('The monitor is behind:');
+  });
+
+  it('shows a public incident with its summary, severity and a link to its record', async () => {
+    const id = await openMissingFileIncident();
+    const page = await (await call('/')).text();
+    expect(page).toContain('Minor issue');
+    expect(page).toContain('node-v22.21.0-win-x64.zip is listed in SHASUMS256.txt but answers 404');
+    expect(page).toContain(`href="/api/incidents/${id}"`);
+    expect(page).toContain('P2 · Investigating');
+  });
+});
+
+describe('GET /badge.svg', () => {
+  it('is an accessible SVG of the overall state', async () => {
+    await seedSweep();
+    const response = await call('/badge.svg');
+    expect(response.headers.get('content-type')).toBe('image/svg+xml; charset=utf-8');
+    const svg = await response.text();
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('aria-label="dist integrity: operational"');
+    expect(svg).not.toContain('<script');
+  });
+
+  it('turns critical with an open P0 incident', async () => {
+    await seedSweep();
+    await openTamperIncident();
+    expect(await (await call('/badge.svg')).text()).toContain('critical issue');
+  });
+
+  it('says starting before the first sweep', async () => {
+    expect(await (await call('/badge.svg')).text()).toContain('>starting<');
+  });
+});
+
+describe('GET /incidents.atom', () => {
+  it('is an Atom feed with an entry per incident linking to its record', async () => {
+    const id = await openMissingFileIncident();
+    const response = await call('/incidents.atom');
+    expect(response.headers.get('content-type')).toBe('application/atom+xml; charset=utf-8');
+    const feed = await response.text();
+    expect(feed).toMatch(
+      /^<\?xml version="1.0" encoding="utf-8"\?>\n<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/,
+    );
+    expect(feed).toContain('<id>https://monitor.test/incidents.atom</id>');
+    expect(feed).toContain(
+      `<link rel="alternate" href="https://monitor.test/api/incidents/${id}"/>`,
+    );
+    expect(feed).toContain(
+      '[Investigating] An artifact listed in a signed manifest is not served (P2)',
+    );
+  });
+
+  it('is a valid empty feed without incidents', async () => {
+    const feed = await (await call('/incidents.atom')).text();
+    expect(feed).toContain('<feed xmlns="http://www.w3.org/2005/Atom">');
+    expect(feed).not.toContain('<entry>');
+  });
+});
+
+describe('GET /healthz', () => {
+  it('is ok with sweeps: 0 before the first sweep', async () => {
+    const response = await call('/healthz');
+    expect(response.status).toBe(200);
+    expect(await json(response)).toEqual({ status: 'ok', sweeps: 0, phase: 'starting' });
+  });
+
+  it('is ok after a recent successful sweep', async () => {
+    const summary = await seedSweep();
+    const response = await call('/healthz');
+    expect(response.status).toBe(200);
+    expect(await json(response)).toEqual({
+      status: 'ok',
+      sweeps: 1,
+      phase: 'running',
+      lastSuccessAt: summary.finishedAt,
+    });
+  });
+
+  it('is 503 degraded when the last success is older than two intervals', async () => {
+    await seedSweep({ finishedAt: minutesAgo(11) });
+    const response = await call('/healthz');
+    expect(response.status).toBe(503);
+    const body = await json<{ status: string; reason: string }>(response);
+    expect(body.status).toBe('degraded');
+    expect(body.reason).toMatch(
+      /last successful sweep finished 11 min ago; sweeps run every 5 min/,
+    );
+  });
+
+  it('is 503 degraded when sweeps ran and none succeeded', async () => {
+    await seedSweep({ outcome: 'failed', error: 'SweepConfigError: invalid configuration' });
+    const response = await call('/healthz');
+    expect(response.status).toBe(503);
+    const text = await response.text();
+    expect(text).toContain('no sweep has succeeded yet');
+    expect(text).not.toContain('SweepConfigError');
+  });
+});
