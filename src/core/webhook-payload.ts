@@ -1,0 +1,77 @@
+/**
+ * The JSON body of a signed webhook (docs/webhooks.md, docs/webhook-payload.schema.json).
+ *
+ * Contract: versioned. Version 1 is `{ version, type: "incident.<event>", timestamp, data }`
+ * where `data` holds the incident's fields. Fields are added, never renamed or retyped,
+ * within a version; a breaking change is version 2. Optional fields are left out, not
+ * null. Receivers must ignore fields and event types they do not know.
+ */
+import type { AlertEvent, AlertMessage } from './alerts';
+import type { FindingKind, Severity } from './findings';
+import type { IncidentState } from './incident';
+
+export const WEBHOOK_PAYLOAD_VERSION = 1;
+
+/** The incident as a webhook receiver sees it. */
+export interface WebhookIncidentData {
+  readonly id: string;
+  readonly fingerprint: string;
+  readonly kind: FindingKind;
+  readonly title: string;
+  readonly severity: Severity;
+  readonly state: IncidentState;
+  readonly summary: string;
+  readonly subject: string;
+  readonly expected?: string;
+  readonly observed?: string;
+  readonly release?: string;
+  readonly regions?: readonly string[];
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly count: number;
+  readonly escalationLevel?: number;
+  readonly detail?: string;
+  readonly security: boolean;
+  readonly disclosed: boolean;
+  readonly runbookUrl: string;
+  readonly incidentUrl: string;
+}
+
+export interface WebhookPayload {
+  readonly version: typeof WEBHOOK_PAYLOAD_VERSION;
+  readonly type: `incident.${AlertEvent}`;
+  /** ISO-8601 time of this delivery attempt. */
+  readonly timestamp: string;
+  readonly data: WebhookIncidentData;
+}
+
+export function createWebhookPayload(message: AlertMessage, now: Date): WebhookPayload {
+  return {
+    version: WEBHOOK_PAYLOAD_VERSION,
+    type: `incident.${message.event}`,
+    timestamp: now.toISOString(),
+    data: {
+      id: message.incidentId,
+      fingerprint: message.fingerprint,
+      kind: message.kind,
+      title: message.title,
+      severity: message.severity,
+      state: message.state,
+      summary: message.summary,
+      subject: message.subject,
+      ...(message.expected !== undefined && { expected: message.expected }),
+      ...(message.observed !== undefined && { observed: message.observed }),
+      ...(message.release !== undefined && { release: message.release }),
+      ...(message.regions !== undefined && { regions: message.regions }),
+      firstSeen: message.firstSeen,
+      lastSeen: message.lastSeen,
+      count: message.count,
+      ...(message.escalationLevel !== undefined && { escalationLevel: message.escalationLevel }),
+      ...(message.detail !== undefined && { detail: message.detail }),
+      security: message.security,
+      disclosed: message.disclosed,
+      runbookUrl: message.runbookUrl,
+      incidentUrl: message.incidentUrl,
+    },
+  };
+}
