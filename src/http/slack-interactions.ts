@@ -1,0 +1,162 @@
+/**
+ * `POST /slack/interactions`: the Acknowledge and Resolve buttons of Slack alerts.
+ *
+ * Slack signs each request (SLACK_SIGNING_SECRET, two space-separated while rotating) and
+ * wants an answer within 3 seconds. So the route verifies the signature and the timestamp
+ * (±5 minutes), refuses a signature it has already seen (the IncidentIndex remembers
+ * them until they expire), reads the click, answers 200 at once, and does the work in
+ * `waitUntil`: the incident records the clicking user as `slack:<name>`, then the clicked
+ * message is replaced by its new state (or the user is told why not) via `response_url`.
+ * Bad signature, stale timestamp and replay answer 401; a malformed payload 400; nothing
+ * changes in any of those cases. Without SLACK_SIGNING_SECRET the route does not exist.
+ */
+import type { Hono } from 'hono';
+import { createAlertMessage } from '../core/alerts';
+import type { IncidentRecord } from '../core/incident';
+import type { IncidentRefusal } from '../core/incident-lifecycle';
+import { DEFAULT_INCIDENT_CONFIG, parseIncidentConfig } from '../core/incident-config';
+import type { Result } from '../core/result';
+import { parseSlackInteraction, type SlackIncidentAction } from '../core/slack-interaction';
+import { renderSlackMessage } from '../core/slack-message';
+import {
+  parseSlackSigningSecrets,
+  SLACK_TIMESTAMP_TOLERANCE_SECONDS,
+  verifySlackSignature,
+} from '../core/slack-signature';
+import { incidentIndexStub, incidentStubById } from '../durable/incident-stubs';
+import type { MonitorEnv } from '../env';
+import type { AppBindings } from './app-env';
+import { problemOfRefusal } from './incident-access';
+import { HttpProblem } from './problem';
+
+export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
+
+/** Slack's payloads carry the clicked message; a few kilobytes, rarely more. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+/** How long posting to a `response_url` may take. */
+const RESPONSE_URL_TIMEOUT_MS = 5_000;
+
+/** Replaceable in tests. */
+export interface SlackInteractionOptions {
+  readonly now?: () => Date;
+  readonly fetch?: typeof fetch;
+}
+
+export function registerSlackInteractions(
+  app: Hono<AppBindings>,
+  options: SlackInteractionOptions = {},
+): void {
+  const now = options.now ?? (() => new Date());
+  const send = options.fetch ?? ((input, init) => fetch(input, init));
+  app.post(SLACK_INTERACTIONS_PATH, async (c) => {
+    if (parseSlackSigningSecrets(c.env.SLACK_SIGNING_SECRET).length === 0) {
+      throw new HttpProblem('not-found', 'Slack interactions are not configured.');
+    }
+    const rawBody = await readCapped(c.req.raw);
+    const signature = c.req.header('x-slack-signature');
+    const verified = await verifySlackSignature({
+      secrets: c.env.SLACK_SIGNING_SECRET,
+      timestamp: c.req.header('x-slack-request-timestamp'),
+      signature,
+      rawBody,
+      now: now(),
+    });
+    if (!verified.ok || signature === undefined) {
+      throw new HttpProblem('unauthorized', 'The request is not validly signed by Slack.');
+    }
+    const interaction = parseSlackInteraction(rawBody);
+    if (!interaction.ok) throw new HttpProblem('invalid-request', interaction.error.detail);
+    const expiresAt = (verified.value.timestamp + SLACK_TIMESTAMP_TOLERANCE_SECONDS + 60) * 1000;
+    if (!(await incidentIndexStub(c.env).claimSignature(`slack:${signature}`, expiresAt))) {
+      throw new HttpProblem('unauthorized', 'This request was already received.');
+    }
+    const publicUrl = new URL(c.req.url).origin;
+    c.executionCtx.waitUntil(performAction(c.env, interaction.value, publicUrl, send));
+    return c.body(null, 200);
+  });
+}
+
+/** Acts on the incident, then answers the user in Slack. Never throws (it runs in waitUntil). */
+async function performAction(
+  env: MonitorEnv,
+  action: SlackIncidentAction,
+  requestOrigin: string,
+  send: typeof fetch,
+): Promise<void> {
+  let reply: Record<string, unknown>;
+  try {
+    const stub = await incidentStubById(env, action.incidentId);
+    const result: Result<IncidentRecord, IncidentRefusal> =
+      stub === undefined
+        ? { ok: false, error: { kind: 'not-found' } }
+        : action.action === 'acknowledge'
+          ? await stub.acknowledge(action.actor)
+          : await stub.resolve(action.actor);
+    reply = result.ok
+      ? replacement(env, result.value, action, requestOrigin)
+      : ephemeral(`Could not ${action.action}: ${problemOfRefusal(result.error).detail}`);
+  } catch (error) {
+    console.error(`slack interaction failed: ${error instanceof Error ? error.name : 'error'}`);
+    reply = ephemeral(`Could not ${action.action}: the monitor failed; try again or use the API.`);
+  }
+  if (action.responseUrl === undefined) return;
+  try {
+    const response = await send(action.responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(reply),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(RESPONSE_URL_TIMEOUT_MS),
+    });
+    await response.body?.cancel();
+  } catch (error) {
+    // The action itself is recorded; only the message in Slack stays as it was.
+    console.warn(`slack response_url: ${error instanceof Error ? error.name : 'error'}`);
+  }
+}
+
+/** The clicked message, re-rendered in the incident's new state (its buttons follow it). */
+function replacement(
+  env: MonitorEnv,
+  record: IncidentRecord,
+  action: SlackIncidentAction,
+  requestOrigin: string,
+): Record<string, unknown> {
+  const config = parseIncidentConfig({ ...env });
+  const links = config.ok ? config.value : DEFAULT_INCIDENT_CONFIG;
+  const message = createAlertMessage(
+    record,
+    action.action === 'acknowledge' ? 'acknowledged' : 'resolved',
+    { runbookBaseUrl: links.runbookBaseUrl, publicUrl: links.publicUrl || requestOrigin },
+    {
+      detail: `${action.action === 'acknowledge' ? 'Acknowledged' : 'Resolved'} by ${action.actor}`,
+    },
+  );
+  return { replace_original: true, ...renderSlackMessage(message) };
+}
+
+function ephemeral(text: string): Record<string, unknown> {
+  return { response_type: 'ephemeral', replace_original: false, text };
+}
+
+async function readCapped(request: Request): Promise<string> {
+  const tooLarge = () =>
+    new HttpProblem('payload-too-large', `Slack payloads are limited to ${MAX_BODY_BYTES} bytes.`);
+  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) throw tooLarge();
+  if (request.body === null) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
+}
