@@ -14,6 +14,7 @@ import { registerApiRoutes } from './routes-api';
 import { registerMetricsRoute } from './routes-metrics';
 import { registerPublicRoutes } from './routes-public';
 import { securityHeaders } from './security-headers';
+import { registerSlackInteractions } from './slack-interactions';
 
 export type { AppBindings, AppDependencies } from './app-env';
 
@@ -31,8 +32,8 @@ export function createApp(overrides: Partial<AppDependencies> = {}): Hono<AppBin
   registerApiRoutes(app, deps);
   registerActionRoutes(app, deps);
   registerMetricsRoute(app, deps);
-  // POST /slack/interactions mounts here once src/http/slack-interactions.ts lands (Slack-
-  // signed requests, not bearer tokens): registerSlackInteractions(app, { now: deps.now });
+  // Slack's buttons: Slack-signed requests, not bearer tokens (src/http/slack-interactions.ts).
+  registerSlackInteractions(app, { now: deps.now });
 
   app.notFound(() =>
     problemResponse(new HttpProblem('not-found', 'Nothing is served at this path.')),
