@@ -4,6 +4,7 @@ import {
   createDistSite,
   ERROR_CACHE_CONTROL,
   parseAttackCommand,
+  REGION_HEADER,
   SUCCESS_CACHE_CONTROL,
   type DistSite,
 } from '../tools/dist-site/site';
@@ -445,6 +446,74 @@ describe('dist site: attacks', () => {
 
   it('rejects an attack on a file the release does not publish', () => {
     expect(() => site.tamperArtifact(V, 'node-v0.0.0.tar.gz')).toThrow(/publishes no/);
+  });
+});
+
+describe('dist site: simulated regions', () => {
+  const from = (region: string) => ({ headers: { [REGION_HEADER]: region } });
+  const hashFrom = async (path: string, region?: string, base = BASE) =>
+    sha256(await bytesOf(await get(path, region === undefined ? undefined : from(region), base)));
+  const MANIFEST = `${V}/SHASUMS256.txt`;
+
+  it('answers a request from a region with a cf-ray naming its colo, and others without one', async () => {
+    expect((await get('index.json', from('weur'))).headers.get('cf-ray')).toMatch(
+      /^[0-9a-f]{16}-FRA$/,
+    );
+    expect((await get('index.json', from('wnam'))).headers.get('cf-ray')).toMatch(/-SJC$/);
+    expect((await get('index.json')).headers.get('cf-ray')).toBeNull();
+  });
+
+  it('answers a region from the colo the site was told to use for it', async () => {
+    const misplaced = await createDistSite({ now: NOW, regionColos: { wnam: 'FRA' } });
+    const response = await misplaced.handle(new Request(`${BASE}/index.json`, from('wnam')));
+    expect(response.headers.get('cf-ray')).toMatch(/-FRA$/);
+  });
+
+  it('poisonCache with regions poisons the cache of those regions only', async () => {
+    const clean = await hashFrom(MANIFEST);
+    site.poisonCache(MANIFEST, ['weur']);
+    expect(await hashFrom(MANIFEST, 'weur')).not.toBe(clean);
+    expect(await hashFrom(MANIFEST, 'wnam')).toBe(clean);
+    expect(await hashFrom(MANIFEST)).toBe(clean);
+    expect(await hashFrom(MANIFEST, 'weur', ORIGIN)).toBe(clean);
+  });
+
+  it('poisonCache without regions still poisons every cached request, with or without a region', async () => {
+    const clean = await hashFrom(MANIFEST);
+    site.poisonCache(MANIFEST);
+    expect(await hashFrom(MANIFEST)).not.toBe(clean);
+    expect(await hashFrom(MANIFEST, 'apac')).not.toBe(clean);
+  });
+
+  it('down with regions answers 503 in those regions and 200 elsewhere', async () => {
+    site.down(['sam', 'afr']);
+    const statuses = await Promise.all(
+      ['sam', 'afr', 'weur', undefined].map(
+        async (region) =>
+          (await get('index.json', region === undefined ? undefined : from(region))).status,
+      ),
+    );
+    expect(statuses).toEqual([503, 503, 200, 200]);
+  });
+
+  it('down without regions answers 503 to every region', async () => {
+    site.down();
+    expect((await get('index.json', from('weur'))).status).toBe(503);
+  });
+
+  it('apply takes regions in JSON commands, and state lists them', async () => {
+    const command = parseAttackCommand({ attack: 'down', regions: ['oc'] });
+    await site.apply(command);
+    expect((await get('index.json', from('oc'))).status).toBe(503);
+    expect(site.state().attacks).toEqual([{ attack: 'down', regions: ['oc'] }]);
+  });
+
+  it.each<[unknown]>([
+    [{ attack: 'down', regions: [] }],
+    [{ attack: 'down', regions: 'weur' }],
+    [{ attack: 'poison-cache', path: 'index.json', regions: [''] }],
+  ])('parseAttackCommand rejects bad regions in %j', (value) => {
+    expect(() => parseAttackCommand(value)).toThrow(/'regions'/);
   });
 });
 

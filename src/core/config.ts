@@ -5,6 +5,7 @@
  * monitor that quietly watches the wrong thing is worse than one that refuses to start.
  */
 import { z } from 'zod';
+import { isLocationHint, LOCATION_HINTS, type LocationHint } from './region-colos';
 import { err, ok, type Result } from './result';
 
 const csv = (value: string): string[] =>
@@ -31,7 +32,9 @@ const VarsSchema = z.object({
   CONTAINMENT_MODE: z
     .string()
     .default('dry-run')
-    .transform((value): 'dry-run' | 'enforce' => (value.trim() === 'enforce' ? 'enforce' : 'dry-run')),
+    .transform((value): 'dry-run' | 'enforce' =>
+      value.trim() === 'enforce' ? 'enforce' : 'dry-run',
+    ),
   RELEASE_KEYS_URL: z
     .string()
     .default('https://github.com/nodejs/release-keys/raw/HEAD/keys/{fingerprint}.asc'),
@@ -42,7 +45,10 @@ const VarsSchema = z.object({
     .transform((value, ctx) => {
       const lines = csv(value).map((part) => Number(part.replace(/^v/i, '').replace(/\.x$/i, '')));
       if (lines.some((line) => !Number.isInteger(line) || line < 0)) {
-        ctx.addIssue({ code: 'custom', message: 'must be comma-separated major versions, e.g. 22,24' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be comma-separated major versions, e.g. 22,24',
+        });
       }
       return lines;
     }),
@@ -69,6 +75,21 @@ const VarsSchema = z.object({
     .date()
     .default('2017-01-01')
     .transform((value) => new Date(`${value}T00:00:00Z`)),
+  // Regions probed each sweep (Durable Object location hints); empty = no regional probes.
+  PROBE_REGIONS: z
+    .string()
+    .default('wnam,enam,sam,weur,eeur,apac,oc,afr,me')
+    .transform((value, ctx): LocationHint[] => {
+      const regions = [...new Set(csv(value).map((region) => region.toLowerCase()))];
+      const unknown = regions.filter((region) => !isLocationHint(region));
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown location hint(s) ${unknown.join(', ')}; known: ${LOCATION_HINTS.join(', ')}`,
+        });
+      }
+      return regions.filter(isLocationHint);
+    }),
   PUBLIC_URL: z
     .union([z.literal(''), urlWithoutSlash])
     .default('')
@@ -98,7 +119,11 @@ export function parseMonitorConfig(
   const input: Record<string, unknown> = {};
   for (const key of Object.keys(VarsSchema.shape)) {
     const value = vars[key];
-    if (typeof value === 'string' && value.trim() === '' && !['ORIGIN_BASE_URL', 'PUBLIC_URL', 'WATCH_LINES'].includes(key)) {
+    if (
+      typeof value === 'string' &&
+      value.trim() === '' &&
+      !['ORIGIN_BASE_URL', 'PUBLIC_URL', 'WATCH_LINES', 'PROBE_REGIONS'].includes(key)
+    ) {
       continue;
     }
     if (value !== undefined) input[key] = value;

@@ -28,6 +28,13 @@ import {
   type PlanRotationInput,
 } from './rotation-store';
 import { RateWindows, type RateDecision } from './rate-window';
+import type { RegionStatusInput } from '../core/regional';
+import {
+  createRegionStatusTable,
+  readRegionStatus,
+  recordRegionResults,
+  type RegionStatus,
+} from './region-status-store';
 import {
   createSweepRollupTable,
   readSweepDays,
@@ -90,6 +97,7 @@ export class MonitorState extends DurableObject<MonitorEnv> {
       );
       createRotationTables(this.sql);
       createSweepRollupTable(this.sql);
+      createRegionStatusTable(this.sql);
     });
   }
 
@@ -289,6 +297,18 @@ export class MonitorState extends DurableObject<MonitorEnv> {
     name: string,
   ): { error: string; failures: number; at: string } | undefined {
     return lastHashFailure(this.sql, version, name);
+  }
+
+  // Regional probes (src/jobs/sweep-regions.ts, src/durable/region-status-store.ts).
+
+  /** Stores each region's latest probe; answers each region's consecutive failed sweeps. */
+  recordRegionResults(entries: readonly RegionStatusInput[]): Record<string, number> {
+    return recordRegionResults(this.sql, entries);
+  }
+
+  /** Every configured region's latest probe: colo seen, time, result (for /api/status). */
+  regionStatus(): RegionStatus[] {
+    return readRegionStatus(this.sql);
   }
 
   // The status page and /metrics (src/http/): daily sweep rollup, totals, rate limits.

@@ -1,7 +1,8 @@
 /**
  * One sweep, start to end: take the lock, check the index, every watched release (manifest,
- * signature, pins, artifact metadata, headers), the cache differential and availability;
- * queue the hashing work; hand the findings to the incident engine; store the summary.
+ * signature, pins, artifact metadata, headers), the cache differential, availability and
+ * the regional probes; queue the hashing work; hand the findings to the incident engine;
+ * store the summary.
  * Contract: a sweep always ends with a stored summary (also when it breaks), never runs
  * twice at once, and stays within its subrequest budget, recording what it skipped.
  */
@@ -30,6 +31,7 @@ import {
   type SweepContext,
 } from './sweep-context';
 import { sweepIndex } from './sweep-index';
+import { sweepRegions } from './sweep-regions';
 import { sweepRelease, type TrustedKeys } from './sweep-release';
 
 /** Subrequests kept back from the HTTP checks for reporting findings and queueing jobs. */
@@ -143,6 +145,8 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
         startedAt,
       ),
     );
+    // After the single-vantage availability, so regional findings merge with it by fingerprint.
+    await sweepRegions(ctx, env, index.watched, options);
     if (index.nextHistory) await state.setIndexHistory(index.nextHistory);
 
     const rotation = await planRotationJobs(env, ctx, index.entries);

@@ -18,6 +18,25 @@ export const SUCCESS_CACHE_CONTROL = 'public, max-age=3600, s-maxage=14400';
 export const ERROR_CACHE_CONTROL = 'private, no-cache, no-store, max-age=0, must-revalidate';
 /** Oldest entries of the request log are dropped beyond this many. */
 export const REQUEST_LOG_LIMIT = 10_000;
+/**
+ * The request header that simulates where a request comes from (the monitor's regional
+ * probes send it in local runs, where Durable Object location hints are ignored).
+ */
+export const REGION_HEADER = 'x-monitor-region';
+/** The data centre that answers each simulated region, as the `cf-ray` suffix shows it. */
+export const DEFAULT_REGION_COLOS: Readonly<Record<string, string>> = {
+  wnam: 'SJC',
+  enam: 'IAD',
+  sam: 'GRU',
+  weur: 'FRA',
+  eeur: 'WAW',
+  apac: 'BOM',
+  'apac-ne': 'NRT',
+  'apac-se': 'SIN',
+  oc: 'SYD',
+  afr: 'JNB',
+  me: 'DXB',
+};
 
 /** Artifacts are generated, hashed and streamed in chunks of this many bytes. */
 const CHUNK_SIZE = 64 * 1024;
@@ -74,6 +93,12 @@ export interface DistSiteOptions {
   readonly signatureForms?: readonly SignatureForm[];
   /** Hosts that reach the origin, bypassing the cache (besides any `origin.` host). */
   readonly originHosts?: readonly string[];
+  /**
+   * Colo per simulated region, over DEFAULT_REGION_COLOS (e.g. `{ wnam: 'FRA' }`: a probe
+   * hinted to wnam that runs in Frankfurt). A request with `x-monitor-region` gets a
+   * `cf-ray` ending in its region's colo (`unknown` regions: none).
+   */
+  readonly regionColos?: Readonly<Record<string, string>>;
 }
 
 /** A misbehaviour, in a form that survives JSON (CLI flags, the control endpoint). */
@@ -87,7 +112,12 @@ export type AttackCommand =
   | { readonly attack: 'alter-manifest'; readonly version: string }
   | { readonly attack: 'resign-manifest'; readonly version: string }
   | { readonly attack: 'sign-with-other-key'; readonly version: string }
-  | { readonly attack: 'poison-cache'; readonly path: string }
+  | {
+      readonly attack: 'poison-cache';
+      readonly path: string;
+      /** Only cached requests from these simulated regions; absent = every cached request. */
+      readonly regions?: readonly string[];
+    }
   | { readonly attack: 'drop-file'; readonly path: string }
   | {
       readonly attack: 'set-header';
@@ -97,7 +127,8 @@ export type AttackCommand =
     }
   | { readonly attack: 'redirect'; readonly path: string; readonly to: string }
   | { readonly attack: 'rollback-index' }
-  | { readonly attack: 'down' }
+  /** Only requests from these simulated regions when `regions` is given; else every request. */
+  | { readonly attack: 'down'; readonly regions?: readonly string[] }
   | { readonly attack: 'slow'; readonly ms: number }
   | { readonly attack: 'change-metadata'; readonly path: string }
   | { readonly attack: 'reset' };
@@ -143,8 +174,11 @@ export interface DistSite {
   resignManifest(version: string): Promise<void>;
   /** Signs the unchanged manifest with an untrusted key. */
   signWithOtherKey(version: string): Promise<void>;
-  /** Requests through the cache get different bytes; origin requests stay clean. */
-  poisonCache(path: string): void;
+  /**
+   * Requests through the cache get different bytes; origin requests stay clean. With
+   * `regions`, only requests carrying `x-monitor-region` of one of them.
+   */
+  poisonCache(path: string, regions?: readonly string[]): void;
   dropFile(path: string): void;
   /** Adds a header to responses for `path`, or to every response with `'*'`. */
   setHeader(path: string, name: string, value: string): void;
@@ -152,8 +186,8 @@ export interface DistSite {
   redirect(path: string, toUrl: string): void;
   /** Serves index.json without the newest release. */
   rollbackIndex(): void;
-  /** Every request gets a 503. */
-  down(): void;
+  /** Every request gets a 503; with `regions`, only requests from those simulated regions. */
+  down(regions?: readonly string[]): void;
   /** Delays every response by `ms` before its headers. */
   slow(ms: number): void;
   /** New ETag and Last-Modified for `path`, same bytes. */
@@ -510,17 +544,19 @@ async function signManifest(
 // Attack commands
 
 const VERSION_ATTACKS = ['alter-manifest', 'resign-manifest', 'sign-with-other-key'] as const;
-const PATH_ATTACKS = ['poison-cache', 'drop-file', 'change-metadata'] as const;
-const BARE_ATTACKS = ['rollback-index', 'down', 'reset'] as const;
+const PATH_ATTACKS = ['drop-file', 'change-metadata'] as const;
+const BARE_ATTACKS = ['rollback-index', 'reset'] as const;
 
 /** Every attack name, for help texts and validation. */
 export const ATTACK_NAMES: readonly AttackName[] = [
   'tamper-artifact',
   ...VERSION_ATTACKS,
+  'poison-cache',
   ...PATH_ATTACKS,
   'set-header',
   'redirect',
   ...BARE_ATTACKS,
+  'down',
   'slow',
 ];
 
@@ -536,7 +572,23 @@ export function parseAttackCommand(value: unknown): AttackCommand {
     }
     return found;
   };
+  const regions = (): { regions?: readonly string[] } => {
+    const found = record.regions;
+    if (found === undefined) return {};
+    if (
+      !Array.isArray(found) ||
+      found.length === 0 ||
+      found.some((region) => typeof region !== 'string' || region === '')
+    ) {
+      throw new DistSiteError(
+        `attack '${String(record.attack)}' needs 'regions' as a non-empty array of region names`,
+      );
+    }
+    return { regions: found as string[] };
+  };
   const attack = record.attack;
+  if (attack === 'poison-cache') return { attack, path: text('path'), ...regions() };
+  if (attack === 'down') return { attack, ...regions() };
   if (attack === 'tamper-artifact') {
     const offset = record.offset;
     if (
@@ -668,13 +720,16 @@ interface AttackState {
   readonly applied: AttackCommand[];
   readonly flips: Map<string, number[]>;
   readonly manifests: Map<string, SignedManifest>;
-  readonly poisoned: Set<string>;
+  /** Path → the simulated regions whose cache is poisoned, or `all`. */
+  readonly poisoned: Map<string, ReadonlySet<string> | 'all'>;
   readonly dropped: Set<string>;
   readonly headers: Map<string, [string, string][]>;
   readonly redirects: Map<string, string>;
   readonly metadataChanges: Map<string, number>;
   rolledBack: boolean;
   isDown: boolean;
+  /** Simulated regions that get 503s (when the whole site is not down). */
+  readonly downRegions: Set<string>;
   delayMs: number;
 }
 
@@ -683,13 +738,14 @@ function freshAttackState(): AttackState {
     applied: [],
     flips: new Map(),
     manifests: new Map(),
-    poisoned: new Set(),
+    poisoned: new Map(),
     dropped: new Set(),
     headers: new Map(),
     redirects: new Map(),
     metadataChanges: new Map(),
     rolledBack: false,
     isDown: false,
+    downRegions: new Set(),
     delayMs: 0,
   };
 }
@@ -705,6 +761,7 @@ class FixtureDistSite implements DistSite {
   readonly #hashStream: HashStream;
   readonly #forms: ReadonlySet<SignatureForm>;
   readonly #originHosts: ReadonlySet<string>;
+  readonly #regionColos: Readonly<Record<string, string>>;
   readonly #cleanManifests = new Map<string, Promise<CleanManifest>>();
   #otherKey: Promise<openpgp.PrivateKey> | undefined;
   #attacks = freshAttackState();
@@ -725,6 +782,7 @@ class FixtureDistSite implements DistSite {
     this.#hashStream = options.hashStream ?? defaultHashStream;
     this.#forms = new Set(options.signatureForms ?? ['sig', 'asc']);
     this.#originHosts = new Set(options.originHosts ?? []);
+    this.#regionColos = { ...DEFAULT_REGION_COLOS, ...options.regionColos };
     const perRelease = options.artifactsPerRelease ?? 8;
     const sorted = [...releases].sort((a, b) => compareVersionsDescending(a.version, b.version));
     this.#releases = new Map(
@@ -783,7 +841,7 @@ class FixtureDistSite implements DistSite {
       case 'sign-with-other-key':
         return this.signWithOtherKey(command.version);
       case 'poison-cache':
-        return this.poisonCache(command.path);
+        return this.poisonCache(command.path, command.regions);
       case 'drop-file':
         return this.dropFile(command.path);
       case 'set-header':
@@ -793,7 +851,7 @@ class FixtureDistSite implements DistSite {
       case 'rollback-index':
         return this.rollbackIndex();
       case 'down':
-        return this.down();
+        return this.down(command.regions);
       case 'slow':
         return this.slow(command.ms);
       case 'change-metadata':
@@ -845,9 +903,14 @@ class FixtureDistSite implements DistSite {
     this.#record({ attack: 'sign-with-other-key', version });
   }
 
-  poisonCache(path: string): void {
-    this.#attacks.poisoned.add(normalisePath(path));
-    this.#record({ attack: 'poison-cache', path });
+  poisonCache(path: string, regions?: readonly string[]): void {
+    const key = normalisePath(path);
+    const before = this.#attacks.poisoned.get(key);
+    this.#attacks.poisoned.set(
+      key,
+      regions === undefined || before === 'all' ? 'all' : new Set([...(before ?? []), ...regions]),
+    );
+    this.#record({ attack: 'poison-cache', path, ...(regions !== undefined && { regions }) });
   }
 
   dropFile(path: string): void {
@@ -872,9 +935,10 @@ class FixtureDistSite implements DistSite {
     this.#record({ attack: 'rollback-index' });
   }
 
-  down(): void {
-    this.#attacks.isDown = true;
-    this.#record({ attack: 'down' });
+  down(regions?: readonly string[]): void {
+    if (regions === undefined) this.#attacks.isDown = true;
+    else for (const region of regions) this.#attacks.downRegions.add(region);
+    this.#record({ attack: 'down', ...(regions !== undefined && { regions }) });
   }
 
   slow(ms: number): void {
@@ -902,9 +966,12 @@ class FixtureDistSite implements DistSite {
     const path = url.pathname.startsWith('/dist/')
       ? safeDecode(url.pathname.slice('/dist/'.length))
       : undefined;
-    const response = await this.#respond(request, url, path, attacks).catch(() =>
+    const region = request.headers.get(REGION_HEADER) ?? undefined;
+    const response = await this.#respond(request, url, path, attacks, region).catch(() =>
       errorResponse(500, 'Internal Server Error'),
     );
+    const colo = region === undefined ? undefined : this.#regionColos[region];
+    if (colo !== undefined) response.headers.set('cf-ray', `${rayId(this.#requests)}-${colo}`);
     for (const key of path === undefined ? ['*'] : ['*', path]) {
       for (const [name, value] of attacks.headers.get(key) ?? []) response.headers.set(name, value);
     }
@@ -916,8 +983,10 @@ class FixtureDistSite implements DistSite {
     url: URL,
     path: string | undefined,
     attacks: AttackState,
+    region: string | undefined,
   ): Promise<Response> {
-    if (attacks.isDown) return errorResponse(503, 'Service Unavailable', { 'Retry-After': '60' });
+    const down = attacks.isDown || (region !== undefined && attacks.downRegions.has(region));
+    if (down) return errorResponse(503, 'Service Unavailable', { 'Retry-After': '60' });
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return errorResponse(405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
     }
@@ -931,7 +1000,11 @@ class FixtureDistSite implements DistSite {
     }
     if (attacks.dropped.has(path)) return errorResponse(404, 'Not Found');
     const viaCache = !this.#bypassesCache(url);
-    const resource = await this.#resolve(path, viaCache && attacks.poisoned.has(path), attacks);
+    const poisonedFor = attacks.poisoned.get(path);
+    const poisoned =
+      poisonedFor === 'all' ||
+      (poisonedFor !== undefined && region !== undefined && poisonedFor.has(region));
+    const resource = await this.#resolve(path, viaCache && poisoned, attacks);
     if (resource === undefined) return errorResponse(404, 'Not Found');
     return serve(request, resource);
   }
@@ -1069,6 +1142,11 @@ function safeDecode(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A ray id like Cloudflare's (16 hex digits), unique per request of this site. */
+function rayId(request: number): string {
+  return (fnv1a(`ray-${request}`).toString(16) + request.toString(16)).padStart(16, '0').slice(-16);
 }
 
 function flipMiddleByte(bytes: Uint8Array): Uint8Array {
