@@ -2,18 +2,30 @@
  * The Worker's entry point: wires the HTTP app, the cron sweep, the queue consumers and
  * the Durable Object classes. It holds no logic of its own.
  */
+import { withDurableObjectSentry, withMonitorSentry } from './adapters/sentry';
+import { IncidentIndex as IncidentIndexClass } from './durable/incident-index';
+import { IncidentObject as IncidentObjectClass } from './durable/incident-object';
+import { MonitorState as MonitorStateClass } from './durable/monitor-state';
+import { RegionProbe as RegionProbeClass } from './durable/region-probe';
 import type { MonitorEnv } from './env';
 import { createApp } from './http/app';
+import { handleQueueBatch } from './jobs/hash-consumer';
 import { runSweep } from './jobs/sweep';
 
-export { MonitorState } from './durable/monitor-state';
-export { IncidentObject } from './durable/incident-object';
-export { IncidentIndex } from './durable/incident-index';
-export { RegionProbe } from './durable/region-probe';
+// Each Durable Object reports its errors to Sentry; the type names stay the classes'.
+export const MonitorState = withDurableObjectSentry(MonitorStateClass);
+export type MonitorState = MonitorStateClass;
+export const IncidentObject = withDurableObjectSentry(IncidentObjectClass);
+export type IncidentObject = IncidentObjectClass;
+export const IncidentIndex = withDurableObjectSentry(IncidentIndexClass);
+export type IncidentIndex = IncidentIndexClass;
+export const RegionProbe = withDurableObjectSentry(RegionProbeClass);
+export type RegionProbe = RegionProbeClass;
 
 const app = createApp();
 
-export default {
+// Sentry: errors of every handler, and cron check-ins of the sweep (adapters/sentry.ts).
+export default withMonitorSentry({
   fetch: app.fetch,
   async scheduled(_controller, env) {
     // Awaited, not waitUntil: the invocation (and `wrangler dev`'s /__scheduled) ends with the sweep.
@@ -21,5 +33,5 @@ export default {
     if (run.status === 'busy')
       console.warn(`sweep skipped: ${run.runningSweepId} is still running`);
   },
-  async queue(_batch, _env, _ctx) {},
-} satisfies ExportedHandler<MonitorEnv>;
+  queue: handleQueueBatch,
+} satisfies ExportedHandler<MonitorEnv>);
