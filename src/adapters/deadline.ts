@@ -21,24 +21,39 @@ export interface Deadline {
 
 export function startDeadline(timeoutMs: number): Deadline {
   const controller = new AbortController();
-  let expire: () => void = () => {};
-  const expired = new Promise<{ kind: 'timeout' }>((resolve) => {
-    expire = () => resolve({ kind: 'timeout' });
-  });
+  // Waiters are removed as soon as their promise settles: racing against one long-lived
+  // `expired` promise would keep every settled value (every body chunk) reachable until the
+  // attempt ends, so a large download would hold its whole body in memory.
+  const waiters = new Set<() => void>();
+  let timedOut = false;
   const timer = setTimeout(() => {
-    expire();
+    timedOut = true;
+    for (const wake of waiters) wake();
+    waiters.clear();
     controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
   }, timeoutMs);
 
   return {
     signal: controller.signal,
     race<T>(promise: Promise<T>): Promise<Settled<T>> {
-      const settled = promise.then(
-        (value): Settled<T> => ({ kind: 'value', value }),
-        (error: unknown): Settled<T> =>
-          controller.signal.aborted ? { kind: 'timeout' } : { kind: 'error', error },
-      );
-      return Promise.race([settled, expired]);
+      if (timedOut) {
+        promise.catch(() => {});
+        return Promise.resolve({ kind: 'timeout' });
+      }
+      return new Promise<Settled<T>>((resolve) => {
+        const wake = () => resolve({ kind: 'timeout' });
+        waiters.add(wake);
+        promise.then(
+          (value) => {
+            waiters.delete(wake);
+            resolve({ kind: 'value', value });
+          },
+          (error: unknown) => {
+            waiters.delete(wake);
+            resolve(controller.signal.aborted ? { kind: 'timeout' } : { kind: 'error', error });
+          },
+        );
+      });
     },
     clear() {
       clearTimeout(timer);
