@@ -160,6 +160,17 @@ describe('handleHashBatch', () => {
     expect(detail.value.incident.observed).not.toContain(job.expectedSha256);
   });
 
+  it('calls a mismatch that only the cache serves cache-poisoned (P1), not a tampered artifact', async () => {
+    const job = await jobFor(fileNumber(3));
+    site.poisonCache(`/dist/${VERSION}/${job.name}`);
+    const { batch } = batchOf([job]);
+    await handleHashBatch(batch, env, { fetch: site.fetcher, sleep: noWait });
+
+    expect(await incidentsFor('artifact-hash-mismatch', job.url)).toEqual([]);
+    const [incident] = await incidentsFor('cache-poisoned', job.url);
+    expect(incident).toMatchObject({ kind: 'cache-poisoned', severity: 'P1' });
+  });
+
   it('retries a body cut short once and verifies it without a finding', async () => {
     const job = await jobFor(fileNumber(2));
     const fetcher = vi.fn(truncating(job.url, 1));

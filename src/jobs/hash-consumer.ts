@@ -20,6 +20,7 @@ import { monitorStateStub, type ArtifactResult } from '../durable/monitor-state'
 import type { HashFailureRecord } from '../durable/rotation-store';
 import type { MonitorEnv } from '../env';
 import { reportSweepFindings } from './report-findings';
+import { cacheBypassUrl } from './sweep-cache';
 
 /** The dead-letter queue's name (wrangler.toml); every other queue is the hash queue. */
 export const HASH_DEAD_LETTER_QUEUE = 'dist-monitor-hash-dlq';
@@ -130,11 +131,15 @@ async function decide(
       ...(job.expectedBytes !== undefined && { expectedBytes: job.expectedBytes }),
       timeoutMs: hashTimeoutMs(job, config),
     });
+    const verdict = judgeHashAttempt(job, attempt, message.attempts);
     return {
       message,
       kind: 'judged',
       job,
-      verdict: judgeHashAttempt(job, attempt, message.attempts),
+      verdict:
+        verdict.action === 'mismatch'
+          ? await confirmAtOrigin(job, verdict, client, config)
+          : verdict,
     };
   } catch (error) {
     return {
@@ -143,6 +148,59 @@ async function decide(
       error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error',
     };
   }
+}
+
+/**
+ * A mismatch seen through the cache is confirmed at the origin (ORIGIN_BASE_URL, or a
+ * cache-busting query string): when the origin serves the signed bytes, the cache is what
+ * is wrong (`cache-poisoned`, purge it); otherwise the artifact itself is tampered.
+ */
+async function confirmAtOrigin(
+  job: HashJob,
+  verdict: Extract<HashVerdict, { action: 'mismatch' }>,
+  client: DistClient,
+  config: MonitorConfig,
+): Promise<HashVerdict> {
+  const originUrl = cacheBypassUrl(
+    job.url,
+    config.DIST_BASE_URL,
+    config.ORIGIN_BASE_URL,
+    job.sweepId,
+  );
+  const origin = await client.hashBody(originUrl, {
+    ...(job.expectedBytes !== undefined && { expectedBytes: job.expectedBytes }),
+    timeoutMs: hashTimeoutMs(job, config),
+  });
+  if (!origin.ok || origin.value.sha256 !== job.expectedSha256) {
+    return {
+      ...verdict,
+      finding: {
+        ...verdict.finding,
+        evidence: {
+          ...verdict.finding.evidence,
+          origin: origin.ok
+            ? { sha256: origin.value.sha256, bytes: origin.value.bytes }
+            : { error: origin.error.kind },
+        },
+      },
+    };
+  }
+  return {
+    ...verdict,
+    finding: {
+      kind: 'cache-poisoned',
+      subject: verdict.finding.subject,
+      release: job.version,
+      summary: `The cached ${job.name} of ${job.version} differs from the signed bytes, which the origin still serves.`,
+      expected: job.expectedSha256,
+      observed: verdict.finding.observed ?? 'unknown',
+      evidence: {
+        ...verdict.finding.evidence,
+        differences: ['bytes'],
+        origin: { sha256: origin.value.sha256, bytes: origin.value.bytes, url: originUrl },
+      },
+    },
+  };
 }
 
 /**
