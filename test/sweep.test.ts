@@ -93,6 +93,7 @@ describe('tampering', () => {
     expect(changed?.subject).toBe(`${BASE}/${newestVersion()}/SHASUMS256.txt`);
     expect(changed?.fingerprint).toBe(`manifest-changed ${BASE}/${newestVersion()}/SHASUMS256.txt`);
     expect(changed?.evidence['signedValidly']).toBe(true);
+    expect(changed?.evidence['manifest']).toContain(artifact(newestVersion()));
     expect((changed?.evidence['changed'] as unknown[]).length).toBe(1);
     expect(kinds(findings)).not.toContain('manifest-signature-invalid');
   });

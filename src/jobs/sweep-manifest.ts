@@ -16,6 +16,7 @@ import {
 } from '../core/manifest';
 import { manifestUrls, type ManifestUrls } from '../core/manifest-urls';
 import type { Result } from '../core/result';
+import { EVIDENCE_FIELDS } from '../core/playbooks';
 import { verifyManifestSignature, type SignatureVerdict } from '../core/signature';
 import type { ReleasePin } from '../adapters/pin-store';
 import { cacheBypassUrl } from './sweep-cache';
@@ -192,6 +193,19 @@ function entriesOf(manifest: Manifest): Record<string, string> {
   return Object.fromEntries(manifest.entries.map((entry) => [entry.name, entry.sha256]));
 }
 
+/** The files as served, in the fields the capture-evidence step keeps in R2. */
+function servedFiles(files: ManifestFiles): Record<string, string> {
+  const base64 = (bytes: Uint8Array) =>
+    btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(''));
+  return {
+    [EVIDENCE_FIELDS.manifest]: files.text,
+    ...(files.clearsigned && {
+      [EVIDENCE_FIELDS.signature]: new TextDecoder().decode(files.clearsigned),
+    }),
+    ...(files.detached && { [EVIDENCE_FIELDS.signatureBinary]: base64(files.detached) }),
+  };
+}
+
 /** Reports what is wrong with the (origin-confirmed) manifest. */
 function reportManifest(
   ctx: SweepContext,
@@ -216,6 +230,7 @@ function reportManifest(
         manifestSha256: sha256,
         signatureServed: files.detached !== undefined,
         clearsignedServed: files.clearsigned !== undefined,
+        ...servedFiles(files),
       },
     });
   }
@@ -243,6 +258,7 @@ function reportManifest(
         pinnedEntries: pin.entries,
         servedEntries: current,
         parseErrors: parsed.ok ? [] : parsed.error.slice(0, 20),
+        ...servedFiles(files),
       },
     });
   } else if (!parsed.ok) {
