@@ -32,7 +32,8 @@ p{margin:.25rem 0}
 .s-operational{--state:var(--ok)}.s-minor{--state:var(--minor)}.s-major{--state:var(--major)}.s-critical{--state:var(--critical)}
 .state{color:var(--state);font-weight:600}
 .incidents,.areas,.resolved{list-style:none;margin:0;padding:0}
-.subject code{overflow-wrap:anywhere;font-size:.875rem}
+.incident p{overflow-wrap:anywhere}
+.subject code{font-size:.875rem}
 .incident{border:1px solid var(--line);border-left:.5rem solid var(--state);border-radius:.5rem;padding:.75rem 1rem;margin-bottom:.75rem}
 .area{border-bottom:1px solid var(--line);padding:1rem 0}
 .area-head{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.25rem 1rem;align-items:baseline}

@@ -70,14 +70,20 @@ function overallSection(report: StatusReport, now: Date): SafeHtml {
     }`;
 }
 
-function incidentClass(incident: PublicIncident): SiteState {
-  return incident.redacted ? 'major' : stateOfSeverity(incident.severity);
+/**
+ * A redacted incident takes its area's colour (which the area row shows anyway), so the
+ * card says no more about its severity than the page already does.
+ */
+function incidentClass(incident: PublicIncident, areas: StatusReport['areas']): SiteState {
+  if (!incident.redacted) return stateOfSeverity(incident.severity);
+  return areas.find((area) => area.area === incident.area)?.state ?? 'major';
 }
 
-function incidentItem(incident: PublicIncident, now: Date): SafeHtml {
+function incidentItem(incident: PublicIncident, now: Date, areas: StatusReport['areas']): SafeHtml {
+  const state = incidentClass(incident, areas);
   const since = markup`${STATUS_TEXT[incident.status]} · opened ${time(incident.openedAt, now)}`;
   if (incident.redacted) {
-    return markup`<li class="incident s-${incidentClass(incident)}">
+    return markup`<li class="incident s-${state}">
       <article aria-label="${incident.title}">
         <h3>${incident.title}</h3>
         <p class="muted">${since}</p>
@@ -85,7 +91,7 @@ function incidentItem(incident: PublicIncident, now: Date): SafeHtml {
       </article>
     </li>`;
   }
-  return markup`<li class="incident s-${incidentClass(incident)}">
+  return markup`<li class="incident s-${state}">
     <article aria-label="${incident.title}">
       <h3>${incident.title}</h3>
       <p class="muted">${incident.severity} · ${since}</p>
@@ -104,7 +110,7 @@ function incidentsSection(report: StatusReport, now: Date): SafeHtml {
       open.length === 0
         ? markup`<p>No open incidents.</p>`
         : markup`<ul class="incidents">
-            ${open.map((incident) => incidentItem(incident, now))}
+            ${open.map((incident) => incidentItem(incident, now, report.areas))}
           </ul>`
     }
   </section>`;
