@@ -13,6 +13,7 @@ import { monitorStateStub } from '../src/durable/monitor-state';
 import { incidentStubFor } from '../src/durable/incident-stubs';
 import type { MonitorEnv } from '../src/env';
 import type { Finding } from '../src/core/findings';
+import { call } from './http-helpers';
 
 const BASE = 'https://dist.test/dist';
 const REGIONS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me'];
@@ -74,6 +75,47 @@ describe('regional probes on a clean site', () => {
       matchesHint: true,
       probedAt: now.toISOString(),
       consecutiveFailures: 0,
+    });
+  });
+});
+
+describe('regional probes on the status API', () => {
+  interface RegionJson {
+    region: string;
+    colo: string;
+    probedAt: string;
+    result?: string;
+  }
+  const publicRegions = async () => {
+    const response = await call('/api/status', { env: testEnv });
+    return ((await response.json()) as { regions: RegionJson[] }).regions;
+  };
+
+  it('GET /api/status lists each region’s colo, last probe time and result', async () => {
+    const now = new Date();
+    await sweep(now);
+    const regions = await publicRegions();
+    expect(regions.map((region) => region.region)).toEqual(REGIONS);
+    expect(regions[0]).toEqual({
+      region: 'wnam',
+      colo: 'SJC',
+      matchesHint: true,
+      probedAt: now.toISOString(),
+      result: 'ok',
+      detail: expect.any(String),
+    });
+  });
+
+  it('withholds the regions’ results from the public while a private incident is undisclosed', async () => {
+    await sweep();
+    site.poisonCache(pathOf(MANIFEST), ['weur']);
+    await sweep();
+    const regions = await publicRegions();
+    expect(regions.find((region) => region.region === 'weur')).toEqual({
+      region: 'weur',
+      colo: 'FRA',
+      matchesHint: true,
+      probedAt: expect.any(String),
     });
   });
 });

@@ -9,7 +9,9 @@
 import type { IncidentSummary } from '../core/incident';
 import type { SweepSummary } from '../core/sweep-summary';
 import type { LineCoverage } from '../core/rotation-coverage';
+import type { RegionStatus } from '../durable/region-status-store';
 import { isRedacted, publicIncidentOf, type PublicIncident } from './incident-views';
+import { regionViewOf, type RegionView } from './region-views';
 import { computeResponseKpis, type ResponseKpis } from './response-kpis';
 import {
   assessMonitorHealth,
@@ -42,6 +44,8 @@ export interface StatusSources {
   readonly sweepRunning: boolean;
   readonly channels: ChannelSwitches;
   readonly baseUrl: string;
+  /** Each probed region's latest result (regional probes); absent or empty = none ran. */
+  readonly regions?: readonly RegionStatus[];
 }
 
 /** What the public learns of the last sweep. */
@@ -110,6 +114,8 @@ export interface StatusReport {
   readonly lastSweep?: PublicSweep | SweepSummary;
   readonly coverage: readonly (CoverageView | LineCoverage)[];
   readonly coverageWithheld: boolean;
+  /** Per region: colo seen, last probe time, result (withheld like coverage). */
+  readonly regions: readonly (RegionView | RegionStatus)[];
   readonly areas: readonly AreaSummary[];
   /** Open incidents: public views, or full listing rows for operators. */
   readonly incidents: readonly (PublicIncident | IncidentSummary)[];
@@ -185,6 +191,9 @@ export function buildStatusReport(
       ? sources.coverage
       : sources.coverage.map((coverage) => coverageViewOf(coverage, withheld)),
     coverageWithheld: withheld,
+    regions: operator
+      ? (sources.regions ?? [])
+      : (sources.regions ?? []).map((region) => regionViewOf(region, withheld)),
     areas: planAreaHistories(sources.incidents, sources.sweepDays, {
       now: options.now,
       days: HISTORY_DAYS,

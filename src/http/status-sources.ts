@@ -37,7 +37,7 @@ export async function loadStatusSources(env: MonitorEnv, now: Date): Promise<Sta
   const state = monitorStateStub(env);
   const { baseUrl, periodMs } = settingsOf(env);
   const nowIso = now.toISOString();
-  const [latestSweep, lastSuccessAt, totals, sweepDays, coverage, incidents, running] =
+  const [latestSweep, lastSuccessAt, totals, sweepDays, coverage, incidents, running, regions] =
     await Promise.all([
       state.latestSweep(),
       state.lastSuccessAt(),
@@ -46,6 +46,7 @@ export async function loadStatusSources(env: MonitorEnv, now: Date): Promise<Sta
       state.rotationCoverage({ now: nowIso, periodMs }) as Promise<LineCoverage[]>,
       listIncidents(env),
       state.isSweepRunning(nowIso),
+      state.regionStatus(),
     ]);
   return {
     ...(latestSweep !== undefined && { latestSweep }),
@@ -57,5 +58,6 @@ export async function loadStatusSources(env: MonitorEnv, now: Date): Promise<Sta
     sweepRunning: running.running,
     channels: channelSwitchesOf(env),
     baseUrl,
+    regions,
   };
 }
