@@ -22,7 +22,7 @@ export const REGION_HEADER = 'x-monitor-region';
 /** How often each region hashes the newest release's artifacts in full (every 12th sweep). */
 export const FULL_HASH_INTERVAL_MS = 60 * 60 * 1000;
 /** Bytes one region hashes per full-hash round at most (one artifact always fits). */
-export const FULL_HASH_BYTES_PER_ROUND = 512 * 1024 * 1024;
+export const FULL_HASH_BYTES_PER_ROUND = 256 * 1024 * 1024;
 /** The newest release's smallest artifacts in the cache sample, as in the sweep's own. */
 export const CACHE_SAMPLE_ARTIFACTS = 2;
 /** Artifacts larger than this never enter the cache sample. */
