@@ -122,6 +122,9 @@ export function renderSlackMessage(message: AlertMessage): SlackMessage {
     field('State', message.state),
     field('URL', message.subject),
     ...(message.release !== undefined ? [field('Release', message.release)] : []),
+    ...(message.regions !== undefined && message.regions.length > 0
+      ? [field('Regions', message.regions.join(', '))]
+      : []),
     ...(message.expected !== undefined
       ? [field(hashLabel('Expected', message.expected), message.expected)]
       : []),
