@@ -211,6 +211,27 @@ describe('planRotationJobs', () => {
     expect(again.filter((job) => queued.has(job.url))).toEqual([]);
   });
 
+  it('leaves the artifacts the sweep queues itself out of the rotation', async () => {
+    const entries = await indexEntries();
+    const version = entries.at(-1)?.version ?? '';
+    await planRotationJobs(env, contextAt(NOW, 800), entries, trust); // caches every manifest
+    const later = new Date(NOW.getTime() + 2 * 60 * MINUTE);
+    const ctx = contextAt(later, 800);
+    const own = site.files(version)[0] ?? '';
+    ctx.hashJobs.push({
+      type: 'hash',
+      version,
+      name: own,
+      url: `${BASE}/${version}/${own}`,
+      expectedSha256: await site.expectedSha256(version, own),
+      reason: 'metadata-changed',
+      sweepId: ctx.sweepId,
+    });
+    const jobs = await planRotationJobs(env, ctx, entries, trust);
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs.find((job) => job.version === version && job.name === own)).toBeUndefined();
+  });
+
   it('reports coverage per line once every file was verified', async () => {
     const entries = await indexEntries();
     const versions = entries.map((entry) => entry.version);

@@ -50,6 +50,8 @@ export interface PlanRotationInput {
   readonly versions?: readonly string[];
   readonly now: string;
   readonly policy: RotationPolicy;
+  /** Artifacts the sweep queues itself (new releases, changed metadata): marked in flight. */
+  readonly queuedBySweep?: readonly { readonly version: string; readonly name: string }[];
 }
 
 export interface HashFailureRecord {
@@ -193,6 +195,8 @@ function readArtifacts(sql: SqlStorage, versions: readonly string[] | undefined)
 /** Plans this sweep's rotation and marks the planned artifacts as queued. */
 export function planAndMarkRotation(sql: SqlStorage, input: PlanRotationInput): RotationPlan {
   const now = Date.parse(input.now);
+  for (const artifact of input.queuedBySweep ?? [])
+    markQueued(sql, artifact.version, artifact.name, input.now);
   // Every field present on every row: one object shape keeps the planner's pass fast.
   const artifacts = readArtifacts(sql, input.versions).map((row): RotationArtifact => ({
     version: row.version,
@@ -203,15 +207,17 @@ export function planAndMarkRotation(sql: SqlStorage, input: PlanRotationInput): 
     queuedAt: row.queued_at !== null ? Date.parse(row.queued_at) : undefined,
   }));
   const plan = planRotation(artifacts, now, input.policy);
-  for (const job of plan.jobs) {
-    sql.exec(
-      `UPDATE rotation_entries SET queued_at = ? WHERE version = ? AND name = ?`,
-      input.now,
-      job.version,
-      job.name,
-    );
-  }
+  for (const job of plan.jobs) markQueued(sql, job.version, job.name, input.now);
   return plan;
+}
+
+function markQueued(sql: SqlStorage, version: string, name: string, at: string): void {
+  sql.exec(
+    `UPDATE rotation_entries SET queued_at = ? WHERE version = ? AND name = ?`,
+    at,
+    version,
+    name,
+  );
 }
 
 /** Per release line: files of cached manifests verified within the period. */

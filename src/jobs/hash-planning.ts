@@ -53,6 +53,8 @@ export async function planRotationJobs(
     ...(versions !== undefined && { versions }),
     now: ctx.now.toISOString(),
     policy: defaultRotationPolicy(ctx.config.ROTATION_DAYS, ctx.config.HASH_BYTES_PER_SWEEP_MIN),
+    // The sweep's own jobs are in flight too: a large new release is not planned again.
+    queuedBySweep: ctx.hashJobs.map((job) => ({ version: job.version, name: job.name })),
   });
   const jobs: HashJob[] = [];
   for (const planned of plan.jobs) {
