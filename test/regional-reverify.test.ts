@@ -3,12 +3,20 @@
  * the RegionProbe of each region the finding names fetches and hashes the URL again.
  */
 import { env } from 'cloudflare:test';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDistSite, type DistSite } from '../tools/dist-site/site';
 import { createFinding, type Finding } from '../src/core/findings';
 import type { ReverifyFunction, ReverifyResult } from '../src/adapters/reverify-url';
 import { createRegionalReverify } from '../src/durable/region-reverify';
 import type { MonitorEnv } from '../src/env';
+import {
+  installIncidentDependencies,
+  RecordingChannel,
+  resetIncidentDependencies,
+  runAlarms,
+  stubOf,
+  TestClock,
+} from './incident-helpers';
 
 const BASE = 'https://dist.test/dist';
 const VERSION = 'v24.11.1';
@@ -23,6 +31,10 @@ const here: ReverifyFunction = async (url) => {
   hereCalls.push(url);
   return { url, verdict: 'match', detail: 'checked from the monitor' } satisfies ReverifyResult;
 };
+
+afterEach(() => {
+  resetIncidentDependencies();
+});
 
 beforeEach(async () => {
   site = await createDistSite({ artifactsPerRelease: 2 });
@@ -95,5 +107,41 @@ describe('regional re-verification', () => {
     const finding = await poisonedFinding([]);
     const result = await createRegionalReverify(testEnv, here, noWait)(URL_MANIFEST, finding);
     expect(result.detail).toBe('checked from the monitor');
+  });
+});
+
+describe('the containment playbook of a regional incident', () => {
+  it('purges the URL and re-verifies it from the regions that saw the problem', async () => {
+    installIncidentDependencies({
+      clock: new TestClock(),
+      channels: [new RecordingChannel('slack')],
+      vars: {
+        CONTAINMENT_MODE: 'enforce',
+        CLOUDFLARE_API_TOKEN: 'test-token',
+        CLOUDFLARE_ZONE_ID: '0123456789abcdef0123456789abcdef',
+        DIST_BASE_URL: BASE,
+        PROBE_SIMULATE_REGIONS: 'true',
+        REQUEST_RETRIES: '0',
+      },
+    });
+    const purged: string[] = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      const request = new Request(input, init);
+      if (!request.url.startsWith('https://api.cloudflare.com/')) return site.handle(request);
+      purged.push(...((await request.json()) as { files: string[] }).files);
+      return Response.json({ success: true, errors: [], result: {} });
+    });
+    const finding = await poisonedFinding(['weur', 'oc']);
+    const stub = stubOf(finding);
+    await stub.observe(finding, 'sweep-1');
+    await runAlarms(stub);
+    const detail = await stub.get();
+    if (!detail.ok) throw new Error('no incident');
+    const reverify = detail.value.playbook.find((step) => step.step === 'reverify');
+    expect(purged).toEqual([URL_MANIFEST]);
+    expect(reverify?.status).toBe('done');
+    expect(JSON.stringify(reverify?.result)).toMatch(
+      /weur: match, matches \(FRA\); oc: match, matches \(SYD\)/,
+    );
   });
 });

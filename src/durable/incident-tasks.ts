@@ -13,6 +13,7 @@ import type { IncidentEngine } from './incident-engine';
 import { postStatus } from './incident-operations';
 import type { RunContext } from './incident-playbook';
 import { parseTask, type Task } from './incident-scheduler';
+import { createRegionalReverify } from './region-reverify';
 
 /** Tasks one alarm runs at most before handing over to the next alarm. */
 const TASKS_PER_ALARM = 50;
@@ -83,7 +84,8 @@ function runContext(engine: IncidentEngine, now: number): RunContext {
           fetch: deps.fetch,
           now: deps.now,
         }),
-      reverify: deps.reverify,
+      // From the regions the finding names (caches are per data centre), else from here.
+      reverify: createRegionalReverify(env, deps.reverify),
       postStatus: () => postStatus(engine, now),
     },
     onStepFailed: (step: PlaybookStep, detail: string) => {
