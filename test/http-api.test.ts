@@ -38,7 +38,7 @@ describe('GET /api/status', () => {
         'statusLabel',
       ]),
     );
-    expect(body).not.toHaveProperty('channels');
+    expect(body.channels).toEqual({ slack: false, sentry: false, webhooks: false });
     expect(body).not.toHaveProperty('kpis');
     expect(body).toMatchObject({ audience: 'public', status: 'minor', statusLabel: 'Minor issue' });
     expect(body.lastSweep).not.toHaveProperty('findingKinds');

@@ -24,8 +24,19 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('GET /metrics', () => {
-  it('needs an operator token', async () => {
+  it('serves the public families without a token, but findings by kind only to operators', async () => {
+    await seedSweep();
     const response = await call('/metrics');
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toContain('dist_monitor_sweeps_total');
+    expect(text).not.toContain('dist_monitor_last_sweep_findings_by_kind');
+    const full = await (await call('/metrics', { token: ALICE_TOKEN })).text();
+    expect(full).toContain('# TYPE dist_monitor_last_sweep_findings_by_kind gauge');
+  });
+
+  it('refuses a wrong token with 401', async () => {
+    const response = await call('/metrics', { token: 'not-a-token' });
     expect(response.status).toBe(401);
   });
 

@@ -44,7 +44,11 @@ function writeDurations(
   }
 }
 
-export function renderMetrics(input: MetricsInput, now: Date): string {
+export function renderMetrics(
+  input: MetricsInput,
+  now: Date,
+  audience: 'public' | 'operator' = 'operator',
+): string {
   const { sources, totals } = input;
   const out = new MetricsWriter();
   const latest = sources.latestSweep;
@@ -126,19 +130,7 @@ export function renderMetrics(input: MetricsInput, now: Date): string {
         severity,
       });
     }
-    out.family(
-      'dist_monitor_last_sweep_findings_by_kind',
-      'gauge',
-      'Findings of the last sweep by kind and severity.',
-    );
-    const seen = sources.incidents.filter((incident) => incident.lastSeen === latest.startedAt);
-    for (const kind of FINDING_KIND_NAMES) {
-      for (const severity of SEVERITIES) {
-        const count = seen.filter((i) => i.kind === kind && i.severity === severity).length;
-        if (count > 0)
-          out.sample('dist_monitor_last_sweep_findings_by_kind', count, { kind, severity });
-      }
-    }
+    if (audience === 'operator') writeFindingsByKind(out, sources, latest.startedAt);
   }
 
   out.family(
@@ -271,4 +263,21 @@ export function renderMetrics(input: MetricsInput, now: Date): string {
   for (const severity of SEVERITIES)
     out.sample('dist_monitor_sla_breaches_open', kpis[severity].slaBreachesOpen, { severity });
   return out.toString();
+}
+
+/** Findings of the last sweep by kind: operators only (kinds reveal undisclosed incidents). */
+function writeFindingsByKind(out: MetricsWriter, sources: StatusSources, startedAt: string): void {
+  out.family(
+    'dist_monitor_last_sweep_findings_by_kind',
+    'gauge',
+    'Findings of the last sweep by kind and severity.',
+  );
+  const seen = sources.incidents.filter((incident) => incident.lastSeen === startedAt);
+  for (const kind of FINDING_KIND_NAMES) {
+    for (const severity of SEVERITIES) {
+      const count = seen.filter((i) => i.kind === kind && i.severity === severity).length;
+      if (count > 0)
+        out.sample('dist_monitor_last_sweep_findings_by_kind', count, { kind, severity });
+    }
+  }
 }

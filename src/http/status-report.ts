@@ -200,8 +200,10 @@ export function buildStatusReport(
     }).map(summarizeArea),
     incidents: operator ? open : open.map(publicIncidentOf),
     recentlyResolved: resolved.slice(0, 20).map(publicIncidentOf),
+    // Which channels are on is public (booleans, never a value): a reader can tell whether
+    // anyone is being told.
+    channels: sources.channels,
     ...(operator && {
-      channels: sources.channels,
       kpis: computeResponseKpis(sources.incidents, options.now),
     }),
   };
