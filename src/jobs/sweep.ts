@@ -149,7 +149,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
     await sweepRegions(ctx, env, index.watched, options);
     if (index.nextHistory) await state.setIndexHistory(index.nextHistory);
 
-    const rotation = await planRotationJobs(env, ctx, index.entries);
+    const rotation = await planRotationJobs(env, ctx, index.entries, trust);
     const queued = await enqueueHashJobs(env.HASH_QUEUE, [...ctx.hashJobs, ...rotation]);
     const findings = [...ctx.findings.values()];
     await reportSweepFindings(env, {
