@@ -106,6 +106,16 @@ describe('regional probes on the status API', () => {
     });
   });
 
+  it('the status page lists each region with the data centre seen and the result', async () => {
+    await serveSite({ regionColos: { wnam: 'FRA' } });
+    await sweep();
+    const page = await (await call('/', { env: testEnv })).text();
+    expect(page).toContain('<h2 id="regions-heading">Regions</h2>');
+    expect(page).toMatch(/Western Europe<\/th>\s*<td>\s*FRA\s*<\/td>/);
+    expect(page).toMatch(/Western North America<\/th>\s*<td>\s*FRA \(outside the region\)/);
+    expect(page.match(/Served as signed/g)).toHaveLength(REGIONS.length);
+  });
+
   it('withholds the regions’ results from the public while a private incident is undisclosed', async () => {
     await sweep();
     site.poisonCache(pathOf(MANIFEST), ['weur']);

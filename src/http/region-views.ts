@@ -32,3 +32,27 @@ export function regionViewOf(status: RegionStatus, withheld: boolean): RegionVie
   };
   return withheld ? base : { ...base, result: status.result, detail: status.detail };
 }
+
+/** How the status page names each location hint. */
+export const REGION_LABELS: Readonly<Record<string, string>> = {
+  wnam: 'Western North America',
+  enam: 'Eastern North America',
+  sam: 'South America',
+  weur: 'Western Europe',
+  eeur: 'Eastern Europe',
+  apac: 'Asia-Pacific',
+  'apac-ne': 'North-East Asia',
+  'apac-se': 'South-East Asia',
+  oc: 'Oceania',
+  afr: 'Africa',
+  me: 'Middle East',
+};
+
+/** How the status page says each result. */
+export const REGION_RESULT_LABELS: Readonly<Record<RegionResult, string>> = {
+  ok: 'Served as signed',
+  'cache-poisoned': 'Served other bytes than signed',
+  partial: 'Partly not answering',
+  down: 'Not answering',
+  'probe-failed': 'Probe could not run',
+};

@@ -8,6 +8,7 @@
 import type { Severity } from '../core/findings';
 import type { PublicIncident } from './incident-views';
 import { markup, raw, type SafeHtml } from './html';
+import { REGION_LABELS, REGION_RESULT_LABELS, type RegionView } from './region-views';
 import type { CoverageView, PublicSweep, StatusReport } from './status-report';
 import { STATUS_PAGE_CSS } from './status-page-style';
 import {
@@ -249,6 +250,41 @@ function coverageSection(report: StatusReport, now: Date): SafeHtml {
   </section>`;
 }
 
+function regionsSection(report: StatusReport, now: Date): SafeHtml {
+  const regions = report.regions as readonly RegionView[];
+  if (regions.length === 0) return markup``;
+  return markup`<section aria-labelledby="regions-heading">
+    <h2 id="regions-heading">Regions</h2>
+    <div class="table-wrap">
+      <table>
+        <caption>
+          What users in each region are served, checked from a probe placed there.
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Region</th>
+            <th scope="col">Data centre</th>
+            <th scope="col">Last probe</th>
+            <th scope="col">Result</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${regions.map(
+            (region) => markup`<tr>
+              <th scope="row">${REGION_LABELS[region.region] ?? region.region}</th>
+              <td>
+                ${region.colo}${region.matchesHint === false ? ' (outside the region)' : ''}
+              </td>
+              <td>${time(region.probedAt, now)}</td>
+              <td>${region.result === undefined ? 'withheld' : REGION_RESULT_LABELS[region.result]}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+  </section>`;
+}
+
 function resolvedSection(report: StatusReport, now: Date): SafeHtml {
   if (report.recentlyResolved.length === 0) return markup``;
   return markup`<section aria-labelledby="resolved-heading">
@@ -302,7 +338,8 @@ export function renderStatusPage(
         </header>
         <main id="main">
           ${overallSection(report, now)} ${incidentsSection(report, now)} ${areasSection(histories)}
-          ${coverageSection(report, now)} ${resolvedSection(report, now)}
+          ${coverageSection(report, now)} ${regionsSection(report, now)}
+          ${resolvedSection(report, now)}
         </main>
         <footer>
           <ul>
