@@ -41,9 +41,12 @@ interface Observation {
 async function observe(
   ctx: SweepContext,
   url: string,
+  maxBytes: number,
   release?: string,
 ): Promise<Observation | undefined> {
-  const result = await ctx.client.hashBody(url, {});
+  // Capped like every other read: an endless or huge body would otherwise be hashed until
+  // the deadline, on both the cached and the origin side.
+  const result = await ctx.client.hashBody(url, { expectedBytes: maxBytes });
   if (!result.ok) {
     observeError(ctx, result.error, release);
     return undefined;
@@ -58,7 +61,12 @@ async function observe(
   };
 }
 
-async function compareOne(ctx: SweepContext, url: string, release?: string): Promise<void> {
+async function compareOne(
+  ctx: SweepContext,
+  url: string,
+  maxBytes: number,
+  release?: string,
+): Promise<void> {
   if (!canRequest(ctx, 'cache-differential', 2)) return;
   const bypassUrl = cacheBypassUrl(
     url,
@@ -66,8 +74,8 @@ async function compareOne(ctx: SweepContext, url: string, release?: string): Pro
     ctx.config.ORIGIN_BASE_URL,
     ctx.sweepId,
   );
-  const cached = await observe(ctx, url, release);
-  const origin = await observe(ctx, bypassUrl, release);
+  const cached = await observe(ctx, url, maxBytes, release);
+  const origin = await observe(ctx, bypassUrl, maxBytes, release);
   if (!cached || !origin) return;
   const differences: string[] = [];
   if (cached.sha256 !== origin.sha256) differences.push('bytes');
@@ -106,14 +114,24 @@ export async function sweepCacheDifferential(
   newest: { version: string; pin?: ReleasePin } | undefined,
 ): Promise<void> {
   const base = ctx.config.DIST_BASE_URL;
-  await compareOne(ctx, indexJsonUrl(base));
+  await compareOne(ctx, indexJsonUrl(base), ctx.config.MAX_INDEX_BYTES);
   if (!newest) return;
-  await compareOne(ctx, manifestUrls(base, newest.version).shasums, newest.version);
+  await compareOne(
+    ctx,
+    manifestUrls(base, newest.version).shasums,
+    ctx.config.MAX_MANIFEST_BYTES,
+    newest.version,
+  );
   const artifacts = Object.entries(newest.pin?.artifacts ?? {})
     .filter(([, pin]) => pin.size !== undefined && pin.size <= SMALL_BODY_BYTES)
     .sort(([, a], [, b]) => (a.size ?? 0) - (b.size ?? 0))
     .slice(0, SAMPLE_ARTIFACTS);
   for (const [name] of artifacts) {
-    await compareOne(ctx, artifactUrl(base, newest.version, name), newest.version);
+    await compareOne(
+      ctx,
+      artifactUrl(base, newest.version, name),
+      SMALL_BODY_BYTES,
+      newest.version,
+    );
   }
 }
