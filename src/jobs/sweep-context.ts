@@ -100,6 +100,11 @@ export function observeResponse(ctx: SweepContext, meta: ResponseMeta, release?:
     ctx.tally.answered += 1;
     ctx.tally.consecutiveFailed = 0;
   }
+  inspectResponse(ctx, meta, release);
+}
+
+/** Latency and the header policy, for any response whose headers arrived. */
+function inspectResponse(ctx: SweepContext, meta: ResponseMeta, release?: string): void {
   ctx.tally.latenciesMs.push(meta.latencyMs);
   addFindings(
     ctx,
@@ -114,7 +119,13 @@ export function observeResponse(ctx: SweepContext, meta: ResponseMeta, release?:
 
 /** Records a failed request; foreign redirects become findings, availability failures count. */
 export function observeError(ctx: SweepContext, error: HttpError, release?: string): void {
-  if (error.meta) observeResponse(ctx, error.meta, release);
+  // Headers that arrived before the body stalled or broke are judged, but the request is
+  // not an answer: counting it as one would reset the circuit breaker on every request of
+  // an origin that sends headers and then drips (slowloris), so it would never open.
+  if (error.meta) {
+    if (isAvailabilityFailure(error)) inspectResponse(ctx, error.meta, release);
+    else observeResponse(ctx, error.meta, release);
+  }
   if (error.kind === 'foreign-redirect') {
     const hop = error.redirects.at(-1);
     addFinding(ctx, {
