@@ -23,6 +23,7 @@ import { cacheBypassUrl } from './sweep-cache';
 import {
   addFinding,
   canRequest,
+  isAvailabilityFailure,
   observeError,
   observeResponse,
   skip,
@@ -39,6 +40,8 @@ interface ManifestFiles {
   readonly text: string;
   readonly detached?: Uint8Array;
   readonly clearsigned?: Uint8Array;
+  /** A signature file timed out, broke off or got a 5xx: not known to be absent. */
+  readonly signatureUnreachable?: boolean;
 }
 
 /** The manifest as judged this sweep. */
@@ -55,18 +58,19 @@ type FetchOutcome =
   | { readonly kind: 'unreadable'; readonly error: string; readonly detail: string }
   | { readonly kind: 'unavailable' };
 
+/** A signature file's bytes; none when not served, or (`unreachable`) when the site failed. */
 async function fetchOptional(
   ctx: SweepContext,
   url: string,
   release: string,
-): Promise<Uint8Array | undefined> {
+): Promise<{ readonly bytes?: Uint8Array; readonly unreachable: boolean }> {
   const result = await ctx.client.getBytes(url, { maxBytes: 64 * 1024 });
   if (result.ok) {
     observeResponse(ctx, result.value, release);
-    return result.value.bytes;
+    return { bytes: result.value.bytes, unreachable: false };
   }
   observeError(ctx, result.error, release);
-  return undefined;
+  return { unreachable: isAvailabilityFailure(result.error) };
 }
 
 async function fetchManifestFiles(
@@ -93,8 +97,9 @@ async function fetchManifestFiles(
     kind: 'files',
     files: {
       text: result.value.text,
-      ...(detached && { detached }),
-      ...(clearsigned && { clearsigned }),
+      ...(detached.bytes && { detached: detached.bytes }),
+      ...(clearsigned.bytes && { clearsigned: clearsigned.bytes }),
+      signatureUnreachable: detached.unreachable || clearsigned.unreachable,
     },
   };
 }
@@ -106,7 +111,7 @@ async function judge(
 ): Promise<JudgedManifest> {
   const sha256 = await sha256Hex(files.text);
   const parsed = parseManifest(files.text, { maxBytes: ctx.config.MAX_MANIFEST_BYTES });
-  if (trust.unavailable) return { sha256, parsed };
+  if (trust.unavailable || cannotJudgeSignature(files)) return { sha256, parsed };
   const verdict = await verifyManifestSignature({
     manifestText: files.text,
     ...(files.detached && { detachedSignature: files.detached }),
@@ -116,6 +121,14 @@ async function judge(
     now: ctx.now,
   });
   return { sha256, parsed, verdict };
+}
+
+/**
+ * No signature in hand because the site failed to send one: an availability failure (and
+ * counted as one), not a missing signature. Judging it would raise a P0 on a timeout.
+ */
+function cannotJudgeSignature(files: ManifestFiles): boolean {
+  return !files.detached && !files.clearsigned && files.signatureUnreachable === true;
 }
 
 function isSuspect(judged: JudgedManifest, pin: ReleasePin | undefined): boolean {
@@ -318,6 +331,7 @@ export async function sweepManifest(
   let files = fetched.files;
   let judged = await judge(ctx, files, trust);
   if (trust.unavailable) skip(ctx, `signature ${release}`, 'keys-unavailable');
+  else if (cannotJudgeSignature(files)) skip(ctx, `signature ${release}`, 'manifest-unavailable');
   if (isSuspect(judged, pin)) {
     const origin = await checkAgainstOrigin(ctx, urls, files, release);
     if (origin) {
