@@ -10,7 +10,7 @@ import { DEFAULT_ALERT_ROUTES, parseAlertRoutes, type AlertRoutes } from '../cor
 import type { AlertChannel } from '../core/alerts';
 import { parseSentryDsn } from '../core/sentry-envelope';
 import { parseWebhookSecrets } from '../core/standard-webhooks';
-import { parseWebhookEndpoints } from '../core/webhook-endpoints';
+import { LOCAL_HOSTS, parseWebhookEndpoints } from '../core/webhook-endpoints';
 import type { MonitorEnv } from '../env';
 import { defaultDeliveryTransport, type DeliveryTransport } from './alert-delivery';
 import { createSentryChannel } from './sentry-channel';
@@ -86,11 +86,15 @@ function slackWebhookUrlOf(env: ChannelEnv): string | undefined {
   const raw = env.SLACK_WEBHOOK_URL?.trim();
   if (!raw) return undefined;
   try {
-    if (new URL(raw).protocol === 'https:') return raw;
+    const url = new URL(raw);
+    // http only to this machine (a local receiver in the demo), as for webhooks.
+    if (url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname))) {
+      return raw;
+    }
   } catch {
     // reported below
   }
-  warnOnce('SLACK_WEBHOOK_URL is not an https URL; the Slack channel is off');
+  warnOnce('SLACK_WEBHOOK_URL is not an https (or local http) URL; the Slack channel is off');
   return undefined;
 }
 

@@ -18,7 +18,8 @@ export interface WebhookEndpoints {
   readonly problems: readonly string[];
 }
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Hosts a plain-http alert endpoint may be on: this machine only (a local receiver). */
+export const LOCAL_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export function parseWebhookEndpoints(raw: string | undefined): WebhookEndpoints {
   const endpoints: WebhookEndpoint[] = [];

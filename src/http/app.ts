@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { reportError } from '../adapters/sentry';
 import { runSweep } from '../jobs/sweep';
 import type { AppBindings, AppDependencies } from './app-env';
 import { HttpProblem, problemResponse } from './problem';
@@ -45,6 +46,7 @@ export function createApp(overrides: Partial<AppDependencies> = {}): Hono<AppBin
     }
     // Logged by name and message only: the client learns nothing about the internals.
     console.error(`unhandled ${error.name}: ${error.message}`);
+    reportError(error);
     return problemResponse(
       new HttpProblem('internal-error', 'The request could not be completed. Try again later.'),
     );

@@ -7,24 +7,11 @@ import type { LineCoverage } from '../core/rotation-coverage';
 import { monitorStateStub } from '../durable/monitor-state';
 import type { MonitorEnv } from '../env';
 import { listIncidents } from './incident-access';
-import type { ChannelSwitches, StatusSources } from './status-report';
+import type { StatusSources } from './status-report';
 import { utcDay } from './status-model';
+import { channelsEnabled } from '../adapters/alert-channels';
 
 const DAY_MS = 86_400_000;
-
-function isSet(value: string | undefined): boolean {
-  return value !== undefined && value.trim() !== '';
-}
-
-export function channelSwitchesOf(
-  env: Pick<MonitorEnv, 'SLACK_WEBHOOK_URL' | 'SENTRY_DSN' | 'ALERT_WEBHOOK_URLS'>,
-): ChannelSwitches {
-  return {
-    slack: isSet(env.SLACK_WEBHOOK_URL),
-    sentry: isSet(env.SENTRY_DSN),
-    webhooks: isSet(env.ALERT_WEBHOOK_URLS),
-  };
-}
 
 /** The rotation period and the watched base URL, from the vars (defaults when unparsable). */
 function settingsOf(env: MonitorEnv): { baseUrl: string; periodMs: number } {
@@ -56,7 +43,8 @@ export async function loadStatusSources(env: MonitorEnv, now: Date): Promise<Sta
     coverage,
     incidents,
     sweepRunning: running.running,
-    channels: channelSwitchesOf(env),
+    // On means the channel could be built: a malformed secret is off, not on.
+    channels: channelsEnabled(env),
     baseUrl,
     regions,
   };
