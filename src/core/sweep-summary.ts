@@ -17,7 +17,9 @@ export interface SkippedWork {
     | 'origin-failing'
     | 'manifest-unavailable'
     | 'index-unavailable'
-    | 'keys-unavailable';
+    | 'keys-unavailable'
+    /** A pin could not be written (KV failed); the next sweep pins it. */
+    | 'pin-store-unavailable';
   readonly count: number;
 }
 

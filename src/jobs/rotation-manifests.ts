@@ -21,7 +21,7 @@ import {
   ROTATION_BUDGET_RESERVE,
 } from '../core/rotation-plan';
 import { verifyManifestSignature } from '../core/signature';
-import type { ReleasePin } from '../adapters/pin-store';
+import { PinStoreError, type ReleasePin } from '../adapters/pin-store';
 import type { MonitorState } from '../durable/monitor-state';
 import type { ManifestStatusInput } from '../durable/rotation-store';
 import { observeError, observeResponse, skip, type SweepContext } from './sweep-context';
@@ -141,14 +141,22 @@ async function loadOne(
     sha256: entry.sha256.toLowerCase(),
   }));
   ctx.budget.remaining -= 1;
-  await ctx.pins.putRelease({
-    version,
-    manifestSha256: await sha256Hex(manifest.value.text),
-    entries: Object.fromEntries(entries.map((entry) => [entry.name, entry.sha256])),
-    signer: verdict.signer,
-    pinnedAt: at,
-    artifacts: {},
-  } satisfies ReleasePin);
+  try {
+    await ctx.pins.putRelease({
+      version,
+      manifestSha256: await sha256Hex(manifest.value.text),
+      entries: Object.fromEntries(entries.map((entry) => [entry.name, entry.sha256])),
+      signer: verdict.signer,
+      pinnedAt: at,
+      artifacts: {},
+    } satisfies ReleasePin);
+  } catch (error) {
+    // Not cached unpinned: the rotation's hashes must come from a pin, so the release waits.
+    if (!(error instanceof PinStoreError)) throw error;
+    await mark('unavailable', `the pin could not be written: ${error.message}`);
+    skip(ctx, `rotation manifest ${version}`, 'pin-store-unavailable');
+    return false;
+  }
   await state.cacheReleaseManifest({ version, source: 'verified', entries, at });
   return true;
 }

@@ -6,12 +6,13 @@
  */
 import type { Manifest } from '../core/manifest';
 import { artifactUrl } from '../core/manifest-urls';
-import type { ArtifactPin, ReleasePin } from '../adapters/pin-store';
+import { PinStoreError, type ArtifactPin, type ReleasePin } from '../adapters/pin-store';
 import {
   addFinding,
   canRequest,
   observeError,
   observeResponse,
+  skip,
   type SweepContext,
 } from './sweep-context';
 import { cacheBypassUrl } from './sweep-cache';
@@ -103,7 +104,14 @@ export async function sweepRelease(
     }
   }
   if (pinsChanged) {
-    await ctx.pins.putRelease({ ...releasePin, artifacts: artifactPins } satisfies ReleasePin);
+    try {
+      await ctx.pins.putRelease({ ...releasePin, artifacts: artifactPins } satisfies ReleasePin);
+    } catch (error) {
+      // KV down must not cost the sweep its findings: what was not pinned is pinned by the
+      // next sweep that sees it (its hashing is queued already), and the summary says so.
+      if (!(error instanceof PinStoreError)) throw error;
+      skip(ctx, `pin ${version}`, 'pin-store-unavailable');
+    }
   }
 }
 
