@@ -148,6 +148,20 @@ export function observeError(ctx: SweepContext, error: HttpError, release?: stri
 }
 
 /**
+ * Why a file counts as not served: gone (404/410), or a redirect loop or chain no client
+ * can follow. Undefined for failures that say nothing about the file (timeouts, 5xx).
+ */
+export function unservableReason(error: HttpError): string | undefined {
+  if (error.kind === 'status' && (error.status === 404 || error.status === 410)) {
+    return `HTTP ${error.status}`;
+  }
+  if (error.kind === 'redirect-loop' || error.kind === 'too-many-redirects') {
+    return `${error.kind} after ${error.redirects.length} redirects`;
+  }
+  return undefined;
+}
+
+/**
  * Failed requests in a row after which a sweep stops sending more: a site that is down is
  * not hammered with hundreds of retried requests, and the sweep ends in seconds.
  */

@@ -28,6 +28,7 @@ import {
   observeResponse,
   skip,
   type SweepContext,
+  unservableReason,
 } from './sweep-context';
 
 export interface TrustedKeys {
@@ -54,7 +55,7 @@ export interface JudgedManifest {
 
 type FetchOutcome =
   | { readonly kind: 'files'; readonly files: ManifestFiles }
-  | { readonly kind: 'missing' }
+  | { readonly kind: 'missing'; readonly reason: string }
   | { readonly kind: 'unreadable'; readonly error: string; readonly detail: string }
   | { readonly kind: 'unavailable' };
 
@@ -84,7 +85,8 @@ async function fetchManifestFiles(
   if (!result.ok) {
     observeError(ctx, result.error, release);
     const error = result.error;
-    if (error.kind === 'status' && error.status === 404) return { kind: 'missing' };
+    const unservable = unservableReason(error);
+    if (unservable !== undefined) return { kind: 'missing', reason: unservable };
     if (error.kind === 'too-large' || error.kind === 'invalid-utf8') {
       return { kind: 'unreadable', error: error.kind, detail: error.detail };
     }
@@ -305,10 +307,10 @@ export async function sweepManifest(
       kind: 'manifest-missing',
       subject: urls.shasums,
       release,
-      summary: `${release} is listed in index.json but its SHASUMS256.txt is not served (HTTP 404).`,
+      summary: `${release} is listed in index.json but its SHASUMS256.txt is not served (${fetched.reason}).`,
       expected: 'HTTP 200',
-      observed: 'HTTP 404',
-      evidence: { status: 404 },
+      observed: fetched.reason,
+      evidence: { reason: fetched.reason },
     });
     return undefined;
   }

@@ -14,6 +14,7 @@ import {
   observeResponse,
   skip,
   type SweepContext,
+  unservableReason,
 } from './sweep-context';
 import { cacheBypassUrl } from './sweep-cache';
 import { sweepManifest, type TrustedKeys } from './sweep-manifest';
@@ -55,18 +56,21 @@ export async function sweepRelease(
     ctx.artifactsChecked += 1;
     if (!head.ok) {
       observeError(ctx, head.error, version);
-      if (
-        head.error.kind === 'status' &&
-        (head.error.status === 404 || head.error.status === 410)
-      ) {
+      const unservable = unservableReason(head.error);
+      if (unservable !== undefined) {
         addFinding(ctx, {
           kind: 'artifact-missing',
           subject: url,
           release: version,
-          summary: `${name} of ${version} is listed in the signed manifest but not served (HTTP ${head.error.status}).`,
+          summary: `${name} of ${version} is listed in the signed manifest but not served (${unservable}).`,
           expected: 'HTTP 200',
-          observed: `HTTP ${head.error.status}`,
-          evidence: { status: head.error.status, headers: head.error.meta?.headers ?? {} },
+          observed: unservable,
+          evidence: {
+            status: head.error.status ?? null,
+            error: head.error.kind,
+            redirects: head.error.redirects,
+            headers: head.error.meta?.headers ?? {},
+          },
         });
       }
       continue;
