@@ -3,7 +3,7 @@
  * loopback-only control endpoint to switch attacks on and off while it runs.
  *
  *   node tools/dist-site/server.ts --port 8787 --host 127.0.0.1 [--releases N]
- *     [--artifact-size BYTES] [--key-out demo-key.asc] [--origin-host HOST]...
+ *     [--artifacts N] [--artifact-size BYTES] [--key-out demo-key.asc] [--origin-host HOST]...
  *     [--attack '<json command>']...
  *
  * Node runs this file directly (type stripping), hence the `.ts` import and no TS-only syntax.
@@ -15,6 +15,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  artifactCatalogue,
   ATTACK_NAMES,
   createDistSite,
   defaultReleases,
@@ -32,6 +33,7 @@ const USAGE = `Usage: node tools/dist-site/server.ts [options]
   --port N               port to listen on (default 8787; 0 picks a free one)
   --host ADDR            address to bind (default 127.0.0.1)
   --releases N           publish only the newest N default releases (1-7)
+  --artifacts N          artifacts per release, from the real names (1-22, default 8)
   --artifact-size BYTES  size of every artifact (default 2-32 KiB each)
   --key-out PATH         write the demo public key there (give it to the monitor as RELEASE_KEYS)
   --origin-host HOST     a Host that bypasses the cache, like origin.* (repeatable)
@@ -59,6 +61,7 @@ function parseOptions(argv: readonly string[]): ServerOptions | 'help' {
       port: { type: 'string', default: '8787' },
       host: { type: 'string', default: '127.0.0.1' },
       releases: { type: 'string' },
+      artifacts: { type: 'string' },
       'artifact-size': { type: 'string' },
       'key-out': { type: 'string' },
       'origin-host': { type: 'string', multiple: true, default: [] },
@@ -82,6 +85,10 @@ function parseOptions(argv: readonly string[]): ServerOptions | 'help' {
     values.releases === undefined
       ? all
       : all.slice(0, integer('releases', values.releases, 1, all.length));
+  const perRelease =
+    values.artifacts === undefined
+      ? undefined
+      : integer('artifacts', values.artifacts, 1, artifactCatalogue('v0.0.0').length);
   const size = values['artifact-size'];
   const artifactSize =
     size === undefined ? undefined : integer('artifact-size', size, 0, Number.MAX_SAFE_INTEGER);
@@ -102,6 +109,7 @@ function parseOptions(argv: readonly string[]): ServerOptions | 'help' {
       releases,
       hashStream: hashWithNodeCrypto,
       originHosts: values['origin-host'],
+      ...(perRelease !== undefined && { artifactsPerRelease: perRelease }),
       ...(artifactSize !== undefined && { artifactSize: () => artifactSize }),
     },
   };
