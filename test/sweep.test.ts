@@ -267,6 +267,20 @@ describe('tampering', () => {
 });
 
 describe('limits', () => {
+  it('a slow origin cannot stretch a sweep past its deadline: the rest is skipped, the summary stored', async () => {
+    site.slow(30);
+    const run = await runSweep(testEnv, {
+      trigger: 'test',
+      fetch: site.fetcher,
+      sleep: noWait,
+      deadlineMs: 300,
+    });
+    if (run.status !== 'completed') throw new Error('no sweep');
+    expect(run.summary.skipped.some((entry) => entry.reason === 'sweep-deadline')).toBe(true);
+    expect(run.summary.durationMs).toBeLessThan(5_000);
+    expect((await monitorStateStub(testEnv).latestSweep())?.id).toBe(run.summary.id);
+  });
+
   it('a sweep over budget says what it skipped instead of dying half-way', async () => {
     testEnv = { ...testEnv, SUBREQUEST_BUDGET: '120' } as MonitorEnv;
     const run = await runSweep(testEnv, { trigger: 'test', fetch: site.fetcher, sleep: noWait });

@@ -15,6 +15,7 @@ export interface SkippedWork {
   readonly reason:
     | 'subrequest-budget'
     | 'origin-failing'
+    | 'sweep-deadline'
     | 'manifest-unavailable'
     | 'index-unavailable'
     | 'keys-unavailable'

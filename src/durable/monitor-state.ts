@@ -46,7 +46,7 @@ import {
 } from './sweep-rollup';
 
 /** A sweep holding the lock longer than this is presumed dead and its lock is taken over. */
-const STALE_LOCK_MS = 15 * 60 * 1000;
+const STALE_LOCK_MS = 10 * 60 * 1000;
 const SUMMARIES_KEPT = 500;
 
 export type BeginSweepResult =

@@ -33,12 +33,14 @@ export interface SweepContext {
     failures: { url: string; error: string }[];
   };
   readonly skipped: SkippedWork[];
+  /** Wall-clock time (epoch ms) after which the sweep sends nothing more. */
+  readonly deadlineAt: number;
   readonly hashJobs: HashJob[];
   artifactsChecked: number;
 }
 
 export function createSweepContext(
-  init: Pick<
+  init: { readonly deadlineMs?: number } & Pick<
     SweepContext,
     'sweepId' | 'now' | 'config' | 'headerPolicy' | 'client' | 'budget' | 'pins'
   >,
@@ -48,6 +50,7 @@ export function createSweepContext(
     findings: new Map(),
     tally: { answered: 0, failed: 0, consecutiveFailed: 0, latenciesMs: [], failures: [] },
     skipped: [],
+    deadlineAt: Date.now() + (init.deadlineMs ?? SWEEP_DEADLINE_MS),
     hashJobs: [],
     artifactsChecked: 0,
   };
@@ -162,6 +165,12 @@ export function unservableReason(error: HttpError): string | undefined {
 }
 
 /**
+ * A sweep stops sending requests this long after it started: a slow origin (answering just
+ * under the timeout) must not stretch one sweep over the next ones. What is left is skipped.
+ */
+export const SWEEP_DEADLINE_MS = 4 * 60 * 1000;
+
+/**
  * Failed requests in a row after which a sweep stops sending more: a site that is down is
  * not hammered with hundreds of retried requests, and the sweep ends in seconds.
  */
@@ -172,6 +181,10 @@ export const CIRCUIT_BREAKER_FAILURES = 5;
  * spent, or the circuit breaker open) under `what`.
  */
 export function canRequest(ctx: SweepContext, what: string, cost = 1): boolean {
+  if (Date.now() >= ctx.deadlineAt) {
+    skip(ctx, what, 'sweep-deadline');
+    return false;
+  }
   if (ctx.tally.consecutiveFailed >= CIRCUIT_BREAKER_FAILURES) {
     skip(ctx, what, 'origin-failing');
     return false;

@@ -54,6 +54,8 @@ export interface SweepOptions {
   /** The fetch used for the dist site and key material (tests inject a fixture site). */
   readonly fetch?: typeof fetch;
   readonly now?: () => Date;
+  /** Wall time after which the sweep sends nothing more (default SWEEP_DEADLINE_MS). */
+  readonly deadlineMs?: number;
   /** Waits between retries (tests pass one that does not wait). */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -101,6 +103,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       subrequestBudget: budget,
     });
     ctx = createSweepContext({
+      ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),
       sweepId,
       now: startedAt,
       config,
