@@ -27,6 +27,7 @@ import { releasePinKey, type ReleasePin } from '../src/adapters/pin-store';
 import { sha256Hex } from '../src/core/digest';
 import type { Finding } from '../src/core/findings';
 import type { HashJob } from '../src/core/hash-jobs';
+import { ROTATION_IN_FLIGHT_MS } from '../src/core/rotation-plan';
 import type { IncidentDetail, TimelineEntry } from '../src/core/incident';
 import type { IncidentObject } from '../src/durable/incident-object';
 import { incidentIndexStub } from '../src/durable/incident-stubs';
@@ -110,11 +111,12 @@ function failingPuts<T extends object>(binding: T, failures = Infinity, error = 
   return { binding: wrapped, state };
 }
 
-async function sweepWith(vars: Partial<MonitorEnv> = {}) {
+async function sweepWith(vars: Partial<MonitorEnv> = {}, at?: Date) {
   const run = await runSweep({ ...siteEnv, ...vars } as MonitorEnv, {
     trigger: 'test',
     fetch: site.fetcher,
     sleep: noWait,
+    ...(at !== undefined && { now: () => at }),
   });
   if (run.status !== 'completed') throw new Error(`sweep did not run: ${run.status}`);
   return run;
@@ -230,6 +232,31 @@ describe('KV write failures', () => {
     );
     expect(quarantine.state.attempts).toBe(3);
     expect(detail.incident.state).toBe('contained');
+  });
+});
+
+describe('queue send failures', () => {
+  it('a sweep whose hash jobs cannot be queued still reports its findings, and the jobs are planned again within the hour', async () => {
+    const missing = site.files(NEWEST)[1] as string;
+    site.dropFile(`${NEWEST}/${missing}`);
+    const refused = (): Promise<never> => Promise.reject(new Error('Queue send failed: 500'));
+    const queue = { send: refused, sendBatch: refused } as unknown as Queue;
+
+    const faulty = await sweepWith({ HASH_QUEUE: queue });
+
+    expect(faulty.summary.outcome).toBe('findings');
+    expect(faulty.summary.hashJobsQueued).toBe(0);
+    expect(faulty.summary.skipped).toContainEqual(
+      expect.objectContaining({ what: 'hash jobs', reason: 'queue-unavailable' }),
+    );
+    const [incident] = await incidentIndexStub(env).list({});
+    expect(incident).toMatchObject({ kind: 'artifact-missing' });
+
+    // Planned jobs count as in flight for an hour (ROTATION_IN_FLIGHT_MS), queued or not.
+    const skippedJobs = faulty.summary.skipped.find((s) => s.reason === 'queue-unavailable');
+    const healed = await sweepWith({}, new Date(Date.now() + ROTATION_IN_FLIGHT_MS + MINUTE));
+    expect(healed.summary.hashJobsQueued).toBeGreaterThanOrEqual(skippedJobs!.count);
+    expect(healed.summary.skipped.filter((s) => s.reason === 'queue-unavailable')).toEqual([]);
   });
 });
 

@@ -20,7 +20,9 @@ export interface SkippedWork {
     | 'index-unavailable'
     | 'keys-unavailable'
     /** A pin could not be written (KV failed); the next sweep pins it. */
-    | 'pin-store-unavailable';
+    | 'pin-store-unavailable'
+    /** Hash jobs could not be queued; the rotation plans them again within the hour. */
+    | 'queue-unavailable';
   readonly count: number;
 }
 

@@ -27,6 +27,7 @@ import {
   addFinding,
   addFindings,
   createSweepContext,
+  skip,
   tallySnapshot,
   type SweepContext,
 } from './sweep-context';
@@ -153,7 +154,15 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
     if (index.nextHistory) await state.setIndexHistory(index.nextHistory);
 
     const rotation = await planRotationJobs(env, ctx, index.entries, trust);
-    const queued = await enqueueHashJobs(env.HASH_QUEUE, [...ctx.hashJobs, ...rotation]);
+    const jobs = [...ctx.hashJobs, ...rotation];
+    let queued = 0;
+    try {
+      queued = await enqueueHashJobs(env.HASH_QUEUE, jobs);
+    } catch {
+      // Queues down must not cost the sweep its findings. The jobs are not lost: the
+      // rotation marked them in flight, and plans them again when that lapses (1 h).
+      skip(ctx, 'hash jobs', 'queue-unavailable', jobs.length);
+    }
     const findings = [...ctx.findings.values()];
     await reportSweepFindings(env, {
       sweepId,
