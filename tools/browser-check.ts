@@ -19,32 +19,17 @@
  *
  * It installs nothing itself. Exit code 0 = passed, 1 = a check failed, 2 = no chromium.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { cleanUpEverything, makeTempDir } from './demo/processes.ts';
+import { REPO_ROOT, startDistSite, startWranglerDev } from './demo/stack.ts';
+import { waitUntil } from './demo/waiting.ts';
 
-const REPO_ROOT = resolve(import.meta.dirname, '..');
 const RESULTS_DIR = join(REPO_ROOT, 'test-results');
 const CHROMIUM = '/usr/bin/chromium';
-const HOST = '127.0.0.1';
-const WRANGLER = join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js');
-/** What wrangler dev needs to build the Worker; a copy, so edits elsewhere cannot restart it. */
-const WORKER_FILES = ['wrangler.toml', 'package.json', 'tsconfig.json', 'src'];
 const START_TIMEOUT_MS = 180_000;
 const INCIDENT_TIMEOUT_MS = 120_000;
 const CHROMIUM_ARGS = [
@@ -62,142 +47,12 @@ class CheckFailed extends Error {
   override readonly name = 'CheckFailed';
 }
 
-// ---------------------------------------------------------------------------------------
-// Processes: each child leads its own process group, so stopping it stops what it started
-// (wrangler starts workerd). Stopped by PID, never by name.
-
-interface Child {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly output: string[];
-  readonly exited: Promise<void>;
-}
-
-const children: Child[] = [];
-const tempDirs: string[] = [];
-
 function log(line: string): void {
   process.stdout.write(`browser-check: ${line}\n`);
 }
 
-function start(
-  name: string,
-  command: string,
-  args: readonly string[],
-  cwd: string,
-  env?: NodeJS.ProcessEnv,
-): Child {
-  const child = spawn(command, args, {
-    cwd,
-    env: env ?? process.env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line.trim() !== '') output.push(line);
-    }
-    if (output.length > 400) output.splice(0, output.length - 400);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const entry: Child = { name, child, output, exited };
-  children.push(entry);
-  log(`started ${name} (pid ${child.pid ?? '?'})`);
-  return entry;
-}
-
-function isRunning(entry: Child): boolean {
-  return entry.child.exitCode === null && entry.child.signalCode === null;
-}
-
-function signalGroup(entry: Child, signal: NodeJS.Signals): void {
-  const pid = entry.child.pid;
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-async function stopAll(): Promise<void> {
-  for (const entry of [...children].reverse()) {
-    if (!isRunning(entry)) continue;
-    signalGroup(entry, 'SIGTERM');
-    const stopped = await Promise.race([
-      entry.exited.then(() => true),
-      sleep(5_000).then(() => false),
-    ]);
-    if (!stopped) {
-      signalGroup(entry, 'SIGKILL');
-      await Promise.race([entry.exited, sleep(2_000)]);
-    }
-    log(`stopped ${entry.name} (pid ${entry.child.pid ?? '?'})`);
-  }
-  children.length = 0;
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-
-/** Last resort on an abrupt exit: no process group may outlive the check. */
-process.on('exit', () => {
-  for (const entry of children) if (isRunning(entry)) signalGroup(entry, 'SIGKILL');
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: stopping everything`);
-    void stopAll().finally(() => process.exit(130));
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
-
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-  watch?: Child,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (watch !== undefined && !isRunning(watch)) {
-      throw new CheckFailed(
-        `${watch.name} exited while waiting for ${what}:\n${watch.output.slice(-30).join('\n')}`,
-      );
-    }
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // Not ready yet.
-    }
-    if (Date.now() > deadline) {
-      const tail = watch === undefined ? '' : `\n${watch.output.slice(-30).join('\n')}`;
-      throw new CheckFailed(`timed out waiting for ${what}${tail}`);
-    }
-    await sleep(500);
-  }
-}
-
 // ---------------------------------------------------------------------------------------
-// The stack: fixture site, monitor.
+// The stack: fixture site, monitor (tools/demo/stack.ts), each in its own process group.
 
 interface Stack {
   readonly siteOrigin: string;
@@ -206,96 +61,19 @@ interface Stack {
 }
 
 async function startStack(dir: string): Promise<Stack> {
-  const keyFile = join(dir, 'release-key.asc');
-  const site = start(
-    'dist-site',
-    process.execPath,
-    [
-      join(REPO_ROOT, 'tools/dist-site/server.ts'),
-      '--host',
-      HOST,
-      '--port',
-      '0',
-      '--releases',
-      '2',
-      '--key-out',
-      keyFile,
-    ],
-    REPO_ROOT,
-  );
-  const siteOrigin = await waitFor(
-    'the fixture site to listen',
-    60_000,
-    async () => /listening on (http:\/\/\S+)\/dist\b/.exec(site.output.join('\n'))?.[1],
-    site,
-  );
-  const publicKey = (await readFile(keyFile, 'utf8')).trim();
-
-  const workerDir = join(dir, 'worker');
-  for (const name of WORKER_FILES)
-    cpSync(join(REPO_ROOT, name), join(workerDir, name), { recursive: true });
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(workerDir, 'node_modules'), 'dir');
+  const site = await startDistSite({ dir, name: 'dist-site', args: ['--releases', '2'] });
+  log(`started dist-site (pid ${site.process.pid})`);
   const token = randomBytes(24).toString('hex');
-  // Secrets in an env file (dotenv keeps the armored key's line breaks when double-quoted).
-  const envFile = join(dir, 'monitor.env');
-  writeFileSync(
-    envFile,
-    `RELEASE_KEYS="${publicKey}"\nOPERATOR_TOKENS="browser-check:${token}"\n`,
-    { mode: 0o600 },
-  );
-
-  const [port, inspectorPort] = [await freePort(), await freePort()];
-  const monitorOrigin = `http://${HOST}:${port}`;
-  const vars: Record<string, string> = {
-    DIST_BASE_URL: `${siteOrigin}/dist`,
-    ORIGIN_BASE_URL: '',
-    CONTAINMENT_MODE: 'dry-run',
-    ALLOWED_REDIRECT_HOSTS: `${HOST},localhost`,
-    REQUEST_RETRIES: '1',
-    REQUEST_TIMEOUT_MS: '5000',
-    PROBE_REGIONS: '',
-    PUBLIC_URL: monitorOrigin,
-  };
-  const monitor = start(
-    'wrangler dev',
-    process.execPath,
-    [
-      WRANGLER,
-      'dev',
-      '--test-scheduled',
-      '--ip',
-      HOST,
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspectorPort),
-      '--persist-to',
-      join(dir, 'state'),
-      '--env-file',
-      envFile,
-      '--show-interactive-dev-session=false',
-      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
-    ],
-    workerDir,
-    {
-      ...process.env,
-      WRANGLER_SEND_METRICS: 'false',
-      WRANGLER_SEND_ERROR_REPORTS: 'false',
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      WRANGLER_LOG_PATH: join(dir, 'wrangler-logs'),
-      NO_COLOR: '1',
-    },
-  );
-  await waitFor(
-    'the monitor to answer /healthz',
-    START_TIMEOUT_MS,
-    async () =>
-      (await fetch(`${monitorOrigin}/healthz`, { signal: AbortSignal.timeout(5_000) })).ok
-        ? true
-        : undefined,
-    monitor,
-  );
-  return { siteOrigin, monitorOrigin, token };
+  const monitor = await startWranglerDev({
+    dir,
+    name: 'wrangler dev',
+    distBaseUrl: site.distBaseUrl,
+    secrets: { RELEASE_KEYS: site.publicKey, OPERATOR_TOKENS: `browser-check:${token}` },
+    vars: { CONTAINMENT_MODE: 'dry-run', REQUEST_RETRIES: '1', REQUEST_TIMEOUT_MS: '5000' },
+    startTimeoutMs: START_TIMEOUT_MS,
+  });
+  log(`started wrangler dev (pid ${monitor.process.pid})`);
+  return { siteOrigin: site.origin, monitorOrigin: monitor.origin, token };
 }
 
 /** Tampers with the newest release's first artifact; returns its file name. */
@@ -332,24 +110,30 @@ interface IncidentRow {
 async function waitForIncident(stack: Stack): Promise<IncidentRow> {
   const auth = { authorization: `Bearer ${stack.token}` };
   let lastSweep = 0;
-  return waitFor('the tampering incident to open', INCIDENT_TIMEOUT_MS, async () => {
-    const listing = (await (
-      await fetch(`${stack.monitorOrigin}/api/incidents`, { headers: auth })
-    ).json()) as {
-      incidents: IncidentRow[];
-    };
-    const found = listing.incidents.find((incident) => incident.kind === 'artifact-hash-mismatch');
-    if (found !== undefined) return found;
-    if (Date.now() - lastSweep > 30_000) {
-      lastSweep = Date.now();
-      log('firing a sweep through /__scheduled');
-      const fired = await fetch(
-        `${stack.monitorOrigin}/__scheduled?cron=${encodeURIComponent('*/5 * * * *')}`,
+  return waitUntil(
+    'the tampering incident to open',
+    async () => {
+      const listing = (await (
+        await fetch(`${stack.monitorOrigin}/api/incidents`, { headers: auth })
+      ).json()) as {
+        incidents: IncidentRow[];
+      };
+      const found = listing.incidents.find(
+        (incident) => incident.kind === 'artifact-hash-mismatch',
       );
-      await fired.body?.cancel();
-    }
-    return undefined;
-  });
+      if (found !== undefined) return found;
+      if (Date.now() - lastSweep > 30_000) {
+        lastSweep = Date.now();
+        log('firing a sweep through /__scheduled');
+        const fired = await fetch(
+          `${stack.monitorOrigin}/__scheduled?cron=${encodeURIComponent('*/5 * * * *')}`,
+        );
+        await fired.body?.cancel();
+      }
+      return undefined;
+    },
+    { timeoutMs: INCIDENT_TIMEOUT_MS, intervalMs: 500 },
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -480,8 +264,7 @@ async function main(): Promise<number> {
     return 2;
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'browser-check-'));
-  tempDirs.push(dir);
+  const dir = makeTempDir('browser-check');
   try {
     const stack = await startStack(dir);
     log(`monitor on ${stack.monitorOrigin}, site on ${stack.siteOrigin}`);
@@ -498,7 +281,8 @@ async function main(): Promise<number> {
     );
     return 1;
   } finally {
-    await stopAll();
+    // Stops every process group started here, by PID, and removes the temporary directory.
+    await cleanUpEverything();
   }
 }
 

@@ -32,6 +32,7 @@ import { waitUntil } from './waiting.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const WRANGLER_BIN = join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js');
+const SITE_SERVER = join(REPO_ROOT, 'tools/dist-site/server.ts');
 const HOST = '127.0.0.1';
 
 /** Bounds for a shared 2-core machine: wrangler's first build can take half a minute. */
@@ -57,6 +58,16 @@ export const MONITOR_SETTINGS: MonitorSettings = {
   requestTimeoutMs: 2_000,
 };
 
+/** The demo's settings beyond the loopback ones: quick and decisive. */
+const DEMO_VARS: Record<string, string> = {
+  CONTAINMENT_MODE: 'dry-run',
+  // One bad sweep is enough to call an outage in a demo (production waits for two).
+  OUTAGE_THRESHOLD: '1',
+  REQUEST_TIMEOUT_MS: String(MONITOR_SETTINGS.requestTimeoutMs),
+  REQUEST_RETRIES: '1',
+  LATENCY_THRESHOLD_MS: String(MONITOR_SETTINGS.latencyThresholdMs),
+};
+
 export interface Stack {
   readonly site: SiteControl;
   /** `http://127.0.0.1:<port>/dist`, what the monitor watches. */
@@ -78,112 +89,45 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let receiver: AlertReceiver | undefined;
   try {
     log('starting the fixture dist site');
-    const keyFile = join(dir, 'demo-release-key.asc');
-    const siteProcess = startProcess({
+    const site = await startDistSite({
+      dir,
       name: 'dist-site',
-      command: process.execPath,
-      args: [
-        join(REPO_ROOT, 'tools/dist-site/server.ts'),
-        '--host',
-        HOST,
-        '--port',
-        '0',
-        '--releases',
-        String(options.releases ?? 3),
-        '--key-out',
-        keyFile,
-      ],
-      cwd: REPO_ROOT,
+      args: ['--releases', String(options.releases ?? 3)],
     });
-    const listening = await waitForOutput(
-      siteProcess,
-      /listening on (http:\/\/\S+)\/dist\b/,
-      SITE_START_MS,
-    );
-    const siteOrigin = listening[1] as string;
-    const distBaseUrl = `${siteOrigin}/dist`;
-    const publicKey = await readFile(keyFile, 'utf8');
 
     log('starting the alert inbox');
     const webhookSecret = generateWebhookSecret();
     receiver = await startAlertReceiver({ secret: webhookSecret, host: HOST });
 
-    const [port, inspectorPort] = [await freePort(HOST), await freePort(HOST)];
-    const monitorOrigin = `http://${HOST}:${port}`;
     const operatorToken = randomBytes(24).toString('hex');
-    const envFile = join(dir, 'monitor.env');
-    writeEnvFile(envFile, {
-      RELEASE_KEYS: publicKey,
-      ALERT_WEBHOOK_URLS: receiver.webhookUrl,
-      ALERT_WEBHOOK_SECRET: webhookSecret,
-      SLACK_WEBHOOK_URL: receiver.slackUrl,
-      OPERATOR_TOKENS: `demo:${operatorToken}`,
-    });
-    const stateDir = join(dir, 'state');
-    const workerDir = snapshotWorker(join(dir, 'worker'));
-
     log('starting the monitor under wrangler dev (first build: 10-30 s)');
-    const monitorProcess = startProcess({
+    const wrangler = await startWranglerDev({
+      dir,
       name: 'wrangler dev',
-      command: process.execPath,
-      args: [
-        WRANGLER_BIN,
-        'dev',
-        '--test-scheduled',
-        '--ip',
-        HOST,
-        '--port',
-        String(port),
-        '--inspector-port',
-        String(inspectorPort),
-        '--persist-to',
-        stateDir,
-        '--env-file',
-        envFile,
-        '--show-interactive-dev-session=false',
-        '--log-level',
-        'info',
-        ...monitorVars({ distBaseUrl, monitorOrigin }),
-      ],
-      cwd: workerDir,
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: 'false',
-        WRANGLER_SEND_ERROR_REPORTS: 'false',
-        WRANGLER_LOG_PATH: join(dir, 'wrangler-logs'),
-        WRANGLER_REGISTRY_PATH: join(dir, 'wrangler-registry'),
-        // No lookup of workers.cloudflare.com for `request.cf`: it would stall offline.
-        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-        NO_COLOR: '1',
-        FORCE_COLOR: '0',
+      distBaseUrl: site.distBaseUrl,
+      secrets: {
+        RELEASE_KEYS: site.publicKey,
+        ALERT_WEBHOOK_URLS: receiver.webhookUrl,
+        ALERT_WEBHOOK_SECRET: webhookSecret,
+        SLACK_WEBHOOK_URL: receiver.slackUrl,
+        OPERATOR_TOKENS: `demo:${operatorToken}`,
       },
+      vars: DEMO_VARS,
+      startTimeoutMs: MONITOR_START_MS,
     });
-    await waitForOutput(monitorProcess, /Ready on http/, MONITOR_START_MS);
-    const monitor = createMonitorClient(monitorOrigin, operatorToken);
-    await waitUntil(
-      'the monitor to answer GET /healthz',
-      async () => {
-        if (monitorProcess.hasExited()) throw new Error(startFailure(monitorProcess, 'exited'));
-        const response = await fetch(`${monitorOrigin}/healthz`, {
-          signal: AbortSignal.timeout(10_000),
-        });
-        await response.body?.cancel();
-        return response.status > 0 ? true : undefined;
-      },
-      { timeoutMs: MONITOR_START_MS, intervalMs: 500 },
-    );
+    const monitor = createMonitorClient(wrangler.origin, operatorToken);
 
     const openReceiver = receiver;
     let stopped = false;
     return {
-      site: createSiteControl(siteOrigin),
-      distBaseUrl,
+      site: createSiteControl(site.origin),
+      distBaseUrl: site.distBaseUrl,
       monitor,
       operatorToken,
       receiver: openReceiver,
-      monitorProcess,
-      siteProcess,
-      stateDir,
+      monitorProcess: wrangler.process,
+      siteProcess: site.process,
+      stateDir: wrangler.stateDir,
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -198,6 +142,147 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
+/** A running fixture dist site (tools/dist-site/server.ts). */
+export interface DistSite {
+  readonly process: ManagedProcess;
+  /** `http://127.0.0.1:<port>`. */
+  readonly origin: string;
+  /** `<origin>/dist`, what the monitor watches. */
+  readonly distBaseUrl: string;
+  /** The armored public key the site signs its releases with. */
+  readonly publicKey: string;
+}
+
+export interface DistSiteOptions {
+  /** A temporary directory (from `makeTempDir`); the site's public key is written there. */
+  readonly dir: string;
+  /** Short name used in messages. */
+  readonly name: string;
+  /** More arguments for the server, e.g. `['--releases', '3']`. */
+  readonly args: readonly string[];
+}
+
+/** Starts the fixture dist site on a port of its choosing and waits until it listens. */
+export async function startDistSite(options: DistSiteOptions): Promise<DistSite> {
+  const keyFile = join(options.dir, 'release-key.asc');
+  const siteProcess = startProcess({
+    name: options.name,
+    command: process.execPath,
+    args: [SITE_SERVER, '--host', HOST, '--port', '0', '--key-out', keyFile, ...options.args],
+    cwd: REPO_ROOT,
+  });
+  const listening = await waitForOutput(
+    siteProcess,
+    /listening on (http:\/\/\S+)\/dist\b/,
+    SITE_START_MS,
+  );
+  const origin = listening[1] as string;
+  return {
+    process: siteProcess,
+    origin,
+    distBaseUrl: `${origin}/dist`,
+    publicKey: await readFile(keyFile, 'utf8'),
+  };
+}
+
+/** The monitor running under `wrangler dev --test-scheduled`. */
+export interface WranglerDev {
+  readonly process: ManagedProcess;
+  /** `http://127.0.0.1:<port>`. */
+  readonly origin: string;
+  /** Its `--persist-to` directory. */
+  readonly stateDir: string;
+}
+
+export interface WranglerDevOptions {
+  /** A temporary directory (from `makeTempDir`) for the Worker's copy, state, env file, logs. */
+  readonly dir: string;
+  /** Short name used in messages. */
+  readonly name: string;
+  /** The site the monitor watches. */
+  readonly distBaseUrl: string;
+  /** Written to the `--env-file` (mode 0600), never to the command line. */
+  readonly secrets: Record<string, string>;
+  /** Plain settings beyond the loopback ones every run needs. */
+  readonly vars?: Record<string, string>;
+  /** How long its build and first answer may take. */
+  readonly startTimeoutMs: number;
+}
+
+/**
+ * Starts the monitor on a copy of the Worker's sources, on loopback, and waits until it
+ * answers `GET /healthz`.
+ */
+export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
+  const { dir } = options;
+  const [port, inspectorPort] = [await freePort(HOST), await freePort(HOST)];
+  const origin = `http://${HOST}:${port}`;
+  const envFile = join(dir, 'monitor.env');
+  writeEnvFile(envFile, options.secrets);
+  const stateDir = join(dir, 'state');
+  const workerDir = snapshotWorker(join(dir, 'worker'));
+  const vars: Record<string, string> = {
+    DIST_BASE_URL: options.distBaseUrl,
+    // Empty: the cache differential bypasses the cache with a query string, which the site honours.
+    ORIGIN_BASE_URL: '',
+    ALLOWED_REDIRECT_HOSTS: `${HOST},localhost`,
+    // Regional probes would only repeat the same loopback requests here.
+    PROBE_REGIONS: '',
+    PUBLIC_URL: origin,
+    ...options.vars,
+  };
+  const monitorProcess = startProcess({
+    name: options.name,
+    command: process.execPath,
+    args: [
+      WRANGLER_BIN,
+      'dev',
+      '--test-scheduled',
+      '--ip',
+      HOST,
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspectorPort),
+      '--persist-to',
+      stateDir,
+      '--env-file',
+      envFile,
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      'info',
+      // Plain settings go on the command line (`--var NAME:value`); they are not secret.
+      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+    ],
+    cwd: workerDir,
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      WRANGLER_SEND_ERROR_REPORTS: 'false',
+      WRANGLER_LOG_PATH: join(dir, 'wrangler-logs'),
+      WRANGLER_REGISTRY_PATH: join(dir, 'wrangler-registry'),
+      // No lookup of workers.cloudflare.com for `request.cf`: it would stall offline.
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      NO_COLOR: '1',
+      FORCE_COLOR: '0',
+    },
+  });
+  await waitForOutput(monitorProcess, /Ready on http/, options.startTimeoutMs);
+  await waitUntil(
+    'the monitor to answer GET /healthz',
+    async () => {
+      if (monitorProcess.hasExited()) throw new Error(startFailure(monitorProcess, 'exited'));
+      const response = await fetch(`${origin}/healthz`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.body?.cancel();
+      return response.status > 0 ? true : undefined;
+    },
+    { timeoutMs: options.startTimeoutMs, intervalMs: 500 },
+  );
+  return { process: monitorProcess, origin, stateDir };
+}
+
 /** What wrangler dev needs to build the Worker; dependencies are linked, not copied. */
 const WORKER_FILES = ['wrangler.toml', 'package.json', 'tsconfig.json', 'src'];
 
@@ -207,26 +292,6 @@ function snapshotWorker(target: string): string {
   }
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(target, 'node_modules'), 'dir');
   return target;
-}
-
-/** Plain settings go on the command line (`--var NAME:value`); they are not secret. */
-function monitorVars(urls: { distBaseUrl: string; monitorOrigin: string }): string[] {
-  const vars: Record<string, string> = {
-    DIST_BASE_URL: urls.distBaseUrl,
-    // Empty: the cache differential bypasses the cache with a query string, which the site honours.
-    ORIGIN_BASE_URL: '',
-    CONTAINMENT_MODE: 'dry-run',
-    ALLOWED_REDIRECT_HOSTS: '127.0.0.1,localhost',
-    // One bad sweep is enough to call an outage in a demo (production waits for two).
-    OUTAGE_THRESHOLD: '1',
-    REQUEST_TIMEOUT_MS: String(MONITOR_SETTINGS.requestTimeoutMs),
-    REQUEST_RETRIES: '1',
-    LATENCY_THRESHOLD_MS: String(MONITOR_SETTINGS.latencyThresholdMs),
-    // Regional probes would only repeat the same loopback requests here.
-    PROBE_REGIONS: '',
-    PUBLIC_URL: urls.monitorOrigin,
-  };
-  return Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]);
 }
 
 /**

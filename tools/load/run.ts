@@ -23,38 +23,22 @@
 import autocannon from 'autocannon';
 import type { Result } from 'autocannon';
 import { randomBytes } from 'node:crypto';
-import { cpSync, symlinkSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createMonitorClient } from '../demo/monitor-client.ts';
 import type { MonitorClient, SweepSummary } from '../demo/monitor-client.ts';
 import {
   cleanUpEverything,
-  freePort,
   installCleanupHandlers,
   makeTempDir,
-  startFailure,
-  startProcess,
   stopProcess,
-  waitForOutput,
 } from '../demo/processes.ts';
-import type { ManagedProcess } from '../demo/processes.ts';
-import { waitUntil } from '../demo/waiting.ts';
-
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const WRANGLER_BIN = join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js');
-const SITE_SERVER = join(REPO_ROOT, 'tools/dist-site/server.ts');
-const HOST = '127.0.0.1';
+import { startDistSite, startWranglerDev } from '../demo/stack.ts';
 const MIB = 1024 * 1024;
 
 /** The whole run, whatever happens: the CI step must end. */
 const RUN_BUDGET_MS = 175_000;
-const SITE_START_MS = 60_000;
 const MONITOR_START_MS = 90_000;
 const SWEEP_TIMEOUT_MS = 60_000;
-/** What wrangler dev needs to build the Worker; a copy, so an edit elsewhere cannot restart it. */
-const WORKER_FILES = ['wrangler.toml', 'package.json', 'tsconfig.json', 'src'];
 
 const USAGE = `Usage: node tools/load/run.ts [--duration S] [--quick] [--connections N]
 
@@ -110,104 +94,27 @@ interface Stack {
 
 async function startStack(name: string, siteArgs: readonly string[]): Promise<Stack> {
   const dir = makeTempDir(`dist-monitor-load-${name}`);
-  const keyFile = join(dir, 'release-key.asc');
-  const site = startProcess({
-    name: `dist-site (${name})`,
-    command: process.execPath,
-    args: [SITE_SERVER, '--host', HOST, '--port', '0', '--key-out', keyFile, ...siteArgs],
-    cwd: REPO_ROOT,
-  });
   const started = Date.now();
-  const listening = await waitForOutput(site, /listening on (http:\/\/\S+)\/dist\b/, SITE_START_MS);
+  const site = await startDistSite({ dir, name: `dist-site (${name})`, args: siteArgs });
   log(`${name}: site ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const distBaseUrl = `${listening[1] as string}/dist`;
-
-  const [port, inspectorPort] = [await freePort(HOST), await freePort(HOST)];
-  const origin = `http://${HOST}:${port}`;
   const token = randomBytes(24).toString('hex');
-  const envFile = join(dir, 'monitor.env');
-  writeEnvFile(envFile, {
-    RELEASE_KEYS: await readFile(keyFile, 'utf8'),
-    OPERATOR_TOKENS: `load:${token}`,
-  });
-  const workerDir = join(dir, 'worker');
-  for (const file of WORKER_FILES)
-    cpSync(join(REPO_ROOT, file), join(workerDir, file), { recursive: true });
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(workerDir, 'node_modules'), 'dir');
-  const vars: Record<string, string> = {
-    DIST_BASE_URL: distBaseUrl,
-    ORIGIN_BASE_URL: '',
-    ALLOWED_REDIRECT_HOSTS: `${HOST},localhost`,
-    // Each regional probe would repeat the same loopback requests from the same machine.
-    PROBE_REGIONS: '',
-    PUBLIC_URL: origin,
-  };
-  const monitorProcess = startProcess({
+  const wrangler = await startWranglerDev({
+    dir,
     name: `wrangler dev (${name})`,
-    command: process.execPath,
-    args: [
-      WRANGLER_BIN,
-      'dev',
-      '--test-scheduled',
-      '--ip',
-      HOST,
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspectorPort),
-      '--persist-to',
-      join(dir, 'state'),
-      '--env-file',
-      envFile,
-      '--show-interactive-dev-session=false',
-      '--log-level',
-      'info',
-      ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
-    ],
-    cwd: workerDir,
-    env: {
-      ...process.env,
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      WRANGLER_SEND_METRICS: 'false',
-      WRANGLER_SEND_ERROR_REPORTS: 'false',
-      WRANGLER_LOG_PATH: join(dir, 'wrangler-logs'),
-      WRANGLER_REGISTRY_PATH: join(dir, 'wrangler-registry'),
-      NO_COLOR: '1',
-    },
+    distBaseUrl: site.distBaseUrl,
+    secrets: { RELEASE_KEYS: site.publicKey, OPERATOR_TOKENS: `load:${token}` },
+    startTimeoutMs: MONITOR_START_MS,
   });
-  await waitForOutput(monitorProcess, /Ready on http/, MONITOR_START_MS);
-  await waitUntil(
-    'the monitor to answer GET /healthz',
-    async () => {
-      if (monitorProcess.hasExited()) throw new Error(startFailure(monitorProcess, 'exited'));
-      const response = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(10_000) });
-      await response.body?.cancel();
-      return true;
-    },
-    { timeoutMs: MONITOR_START_MS, intervalMs: 500 },
-  );
   log(`${name}: monitor ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
-    origin,
+    origin: wrangler.origin,
     token,
-    monitor: createMonitorClient(origin, token),
+    monitor: createMonitorClient(wrangler.origin, token),
     async stop() {
-      await stopAll([monitorProcess, site]);
+      await stopProcess(wrangler.process);
+      await stopProcess(site.process);
     },
   };
-}
-
-async function stopAll(processes: readonly ManagedProcess[]): Promise<void> {
-  for (const proc of processes) await stopProcess(proc);
-}
-
-/** Secrets as a dotenv file (mode 0600); a value dotenv would change is refused. */
-function writeEnvFile(path: string, secrets: Record<string, string>): void {
-  const lines = Object.entries(secrets).map(([name, value]) => {
-    if (/["\\$]/.test(value)) throw new Error(`${name} contains a character dotenv would change`);
-    return `${name}="${value.trim()}"`;
-  });
-  writeFileSync(path, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
 // ---------------------------------------------------------------------------------------
