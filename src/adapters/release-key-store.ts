@@ -11,6 +11,7 @@
 import type { PublicKey } from 'openpgp';
 import { PINNED_RELEASE_KEY_FINGERPRINTS } from '../core/release-keys';
 import { parseArmoredKeys, primaryFingerprint } from '../core/trust-set';
+import { readCapped } from './read-capped';
 
 export interface LoadTrustedKeysDeps {
   /** The RELEASE_KEYS secret: armored public keys that replace the pinned trust set. */
@@ -142,44 +143,14 @@ async function fetchKeyText(
       return { ok: false, reason: `HTTP ${response.status} from ${url}` };
     }
     const body = await readCapped(response, RELEASE_KEY_MAX_BYTES);
-    if (body === undefined) {
+    if (!body.ok) {
       return { ok: false, reason: `key file at ${url} exceeds ${RELEASE_KEY_MAX_BYTES} bytes` };
     }
-    return { ok: true, text: new TextDecoder().decode(body) };
+    return { ok: true, text: new TextDecoder().decode(body.value) };
   } catch (cause) {
     return {
       ok: false,
       reason: `fetching ${url} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
     };
   }
-}
-
-/** The body, or undefined as soon as it passes `maxBytes` (the rest is not read). */
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array | undefined> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    return undefined;
-  }
-  if (response.body === null) return new Uint8Array();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
 }

@@ -5,6 +5,7 @@
  * it does not parse or does not match the schema.
  */
 import type { z } from 'zod';
+import { readCapped } from '../adapters/read-capped';
 import { HttpProblem } from './problem';
 
 /** Operator request bodies are small; anything bigger is refused unread. */
@@ -17,30 +18,11 @@ function tooLarge(): HttpProblem {
   );
 }
 
-async function readCapped(request: Request, maxBytes: number): Promise<string> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
-  if (request.body === null) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+/** The body as UTF-8 text; throws 413 over the cap, and a TypeError when it is not UTF-8. */
+async function readCappedText(request: Request, maxBytes: number): Promise<string> {
+  const body = await readCapped(request, maxBytes);
+  if (!body.ok) throw tooLarge();
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body.value);
 }
 
 /** Human-readable zod issues: `text: Too big: expected string to have <=4096 characters`. */
@@ -62,7 +44,7 @@ export async function readJsonBody<S extends z.ZodType>(
 ): Promise<z.output<S>> {
   let text: string;
   try {
-    text = await readCapped(request, maxBytes);
+    text = await readCappedText(request, maxBytes);
   } catch (error) {
     if (error instanceof HttpProblem) throw error;
     throw new HttpProblem('malformed-json', 'The request body is not valid UTF-8.');

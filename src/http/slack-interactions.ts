@@ -23,6 +23,7 @@ import {
   SLACK_TIMESTAMP_TOLERANCE_SECONDS,
   verifySlackSignature,
 } from '../core/slack-signature';
+import { readCapped } from '../adapters/read-capped';
 import { incidentIndexStub, incidentStubById } from '../durable/incident-stubs';
 import type { MonitorEnv } from '../env';
 import type { AppBindings } from './app-env';
@@ -53,7 +54,7 @@ export function registerSlackInteractions(
     if (parseSlackSigningSecrets(c.env.SLACK_SIGNING_SECRET).length === 0) {
       throw new HttpProblem('not-found', 'Slack interactions are not configured.');
     }
-    const rawBody = await readCapped(c.req.raw);
+    const rawBody = await readCappedText(c.req.raw);
     const signature = c.req.header('x-slack-signature');
     const verified = await verifySlackSignature({
       secrets: c.env.SLACK_SIGNING_SECRET,
@@ -140,23 +141,13 @@ function ephemeral(text: string): Record<string, unknown> {
   return { response_type: 'ephemeral', replace_original: false, text };
 }
 
-async function readCapped(request: Request): Promise<string> {
-  const tooLarge = () =>
-    new HttpProblem('payload-too-large', `Slack payloads are limited to ${MAX_BODY_BYTES} bytes.`);
-  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) throw tooLarge();
-  if (request.body === null) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
+async function readCappedText(request: Request): Promise<string> {
+  const body = await readCapped(request, MAX_BODY_BYTES);
+  if (!body.ok) {
+    throw new HttpProblem(
+      'payload-too-large',
+      `Slack payloads are limited to ${MAX_BODY_BYTES} bytes.`,
+    );
   }
-  return new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
+  return new TextDecoder().decode(body.value);
 }
