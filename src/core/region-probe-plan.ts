@@ -77,6 +77,8 @@ export interface ProbePlan {
   /** True when this plan includes the full-hash rotation. */
   readonly fullHash: boolean;
   readonly checks: readonly ProbeCheck[];
+  /** Epoch ms after which the probe starts no further check (the sweep's own deadline). */
+  readonly deadlineAt?: number;
 }
 
 /** One response as a probe saw it, or why there was none. */

@@ -11,6 +11,7 @@
  * that exhausted its retries arrives on the dead-letter queue and becomes an
  * `artifact-unverifiable` finding and an `unverifiable` result, never silence.
  */
+import { mapWithConcurrency } from '../core/concurrency';
 import { parseMonitorConfig, type MonitorConfig } from '../core/config';
 import { createFinding, type Finding } from '../core/findings';
 import { isHashJob, type HashJob } from '../core/hash-jobs';
@@ -380,22 +381,4 @@ function tallyDecisions(decisions: readonly Decision[]): HashBatchReport {
     unverifiable: count('unverifiable'),
     malformed: decisions.filter((decision) => decision.kind === 'malformed').length,
   };
-}
-
-async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index] as T);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
 }

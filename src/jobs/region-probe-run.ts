@@ -92,7 +92,12 @@ export async function runProbePlan(
       next += 1;
       const check = plan.checks[index] as ProbeCheck;
       const cost = check.bypassUrl === undefined ? 1 : 2;
-      if (tally.consecutiveFailed >= CIRCUIT_BREAKER_FAILURES || budget.remaining < cost) {
+      const pastDeadline = plan.deadlineAt !== undefined && clock() >= plan.deadlineAt;
+      if (
+        pastDeadline ||
+        tally.consecutiveFailed >= CIRCUIT_BREAKER_FAILURES ||
+        budget.remaining < cost
+      ) {
         skipped += 1;
         continue;
       }

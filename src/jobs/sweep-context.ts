@@ -168,7 +168,7 @@ export function unservableReason(error: HttpError): string | undefined {
  * A sweep stops sending requests this long after it started: a slow origin (answering just
  * under the timeout) must not stretch one sweep over the next ones. What is left is skipped.
  */
-export const SWEEP_DEADLINE_MS = 4 * 60 * 1000;
+export const SWEEP_DEADLINE_MS = 3 * 60 * 1000;
 
 /**
  * Failed requests in a row after which a sweep stops sending more: a site that is down is

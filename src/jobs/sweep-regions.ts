@@ -47,6 +47,8 @@ const BACKOFF_MS = 250;
 const RETRY_AFTER_CAP_MS = 2000;
 /** A probe that has not answered by then is `probe-failed`; the sweep goes on. */
 export const PROBE_TIMEOUT_MS = 5 * 60 * 1000;
+const PROBE_MIN_TIMEOUT_MS = 20_000;
+const PROBE_ANSWER_GRACE_MS = 15_000;
 
 export async function sweepRegions(
   ctx: SweepContext,
@@ -95,9 +97,18 @@ export async function sweepRegions(
       headerPolicy: ctx.headerPolicy,
       fullHash,
       checks: checksForRegion(planned, fullHash),
+      deadlineAt: ctx.deadlineAt,
     };
   };
-  const results = await Promise.all(regions.map((region) => probeRegion(env, planFor(region))));
+  // A probe gets the time left to the sweep's deadline (and a little to answer): a slow site
+  // must not stretch the sweep through its probes either.
+  const timeoutMs = Math.min(
+    PROBE_TIMEOUT_MS,
+    Math.max(PROBE_MIN_TIMEOUT_MS, ctx.deadlineAt - Date.now() + PROBE_ANSWER_GRACE_MS),
+  );
+  const results = await Promise.all(
+    regions.map((region) => probeRegion(env, planFor(region), timeoutMs)),
+  );
 
   const comparison = compareRegionalResponses(results, ctx.now);
   const consecutiveFailures = await state.recordRegionResults(
@@ -124,8 +135,12 @@ export async function sweepRegions(
   }
 }
 
-async function probeRegion(env: MonitorEnv, plan: ProbePlan): Promise<RegionProbeResult> {
-  const deadline = startDeadline(PROBE_TIMEOUT_MS);
+async function probeRegion(
+  env: MonitorEnv,
+  plan: ProbePlan,
+  timeoutMs: number,
+): Promise<RegionProbeResult> {
+  const deadline = startDeadline(timeoutMs);
   try {
     const pending = regionProbeStub(env, plan.region as LocationHint).probe(plan);
     const settled = await deadline.race(pending as Promise<RegionProbeResult>);
@@ -133,7 +148,7 @@ async function probeRegion(env: MonitorEnv, plan: ProbePlan): Promise<RegionProb
     return failedProbe(
       plan,
       settled.kind === 'timeout'
-        ? `no answer within ${PROBE_TIMEOUT_MS} ms`
+        ? `no answer within ${timeoutMs} ms`
         : settled.error instanceof Error
           ? `${settled.error.name}: ${settled.error.message}`
           : 'unknown error',

@@ -5,6 +5,7 @@
  * first time, and artifacts whose metadata changed, are queued for hashing at once.
  */
 import type { Manifest } from '../core/manifest';
+import { mapWithConcurrency } from '../core/concurrency';
 import { artifactUrl } from '../core/manifest-urls';
 import { PinStoreError, type ArtifactPin, type ReleasePin } from '../adapters/pin-store';
 import {
@@ -20,6 +21,9 @@ import { cacheBypassUrl } from './sweep-cache';
 import { sweepManifest, type TrustedKeys } from './sweep-manifest';
 
 export type { TrustedKeys } from './sweep-manifest';
+
+/** HEADs in flight at once: a Worker may hold six connections open. */
+const ARTIFACT_HEAD_CONCURRENCY = 6;
 
 export async function sweepRelease(
   ctx: SweepContext,
@@ -49,64 +53,68 @@ export async function sweepRelease(
 
   const artifactPins: Record<string, ArtifactPin> = { ...releasePin.artifacts };
   let pinsChanged = newlyPinned;
-  for (const [name, expectedSha256] of Object.entries(releasePin.entries)) {
-    if (!canRequest(ctx, `artifact HEAD ${version}`)) continue;
-    const url = artifactUrl(ctx.config.DIST_BASE_URL, version, name);
-    const head = await ctx.client.head(url);
-    ctx.artifactsChecked += 1;
-    if (!head.ok) {
-      observeError(ctx, head.error, version);
-      const unservable = unservableReason(head.error);
-      if (unservable !== undefined) {
-        addFinding(ctx, {
-          kind: 'artifact-missing',
-          subject: url,
-          release: version,
-          summary: `${name} of ${version} is listed in the signed manifest but not served (${unservable}).`,
-          expected: 'HTTP 200',
-          observed: unservable,
-          evidence: {
-            status: head.error.status ?? null,
-            error: head.error.kind,
-            redirects: head.error.redirects,
-            headers: head.error.meta?.headers ?? {},
-          },
+  await mapWithConcurrency(
+    Object.entries(releasePin.entries),
+    ARTIFACT_HEAD_CONCURRENCY,
+    async ([name, expectedSha256]) => {
+      if (!canRequest(ctx, `artifact HEAD ${version}`)) return;
+      const url = artifactUrl(ctx.config.DIST_BASE_URL, version, name);
+      const head = await ctx.client.head(url);
+      ctx.artifactsChecked += 1;
+      if (!head.ok) {
+        observeError(ctx, head.error, version);
+        const unservable = unservableReason(head.error);
+        if (unservable !== undefined) {
+          addFinding(ctx, {
+            kind: 'artifact-missing',
+            subject: url,
+            release: version,
+            summary: `${name} of ${version} is listed in the signed manifest but not served (${unservable}).`,
+            expected: 'HTTP 200',
+            observed: unservable,
+            evidence: {
+              status: head.error.status ?? null,
+              error: head.error.kind,
+              redirects: head.error.redirects,
+              headers: head.error.meta?.headers ?? {},
+            },
+          });
+        }
+        return;
+      }
+      observeResponse(ctx, head.value, version);
+      const observed = metadataOf(head.value.headers);
+      const pinned = artifactPins[name];
+      if (!pinned) {
+        artifactPins[name] = { ...observed, pinnedAt: ctx.now.toISOString() };
+        pinsChanged = true;
+        ctx.hashJobs.push({
+          type: 'hash',
+          version,
+          name,
+          url,
+          expectedSha256,
+          ...(observed.size !== undefined && { expectedBytes: observed.size }),
+          reason: newlyPinned ? 'new-release' : 'rotation',
+          sweepId: ctx.sweepId,
+        });
+        return;
+      }
+      const changes = compareMetadata(pinned, observed);
+      if (changes.length > 0) {
+        await reportMetadataChange(ctx, {
+          version,
+          name,
+          url,
+          expectedSha256,
+          pinned,
+          observed,
+          changes,
+          headers: head.value.headers,
         });
       }
-      continue;
-    }
-    observeResponse(ctx, head.value, version);
-    const observed = metadataOf(head.value.headers);
-    const pinned = artifactPins[name];
-    if (!pinned) {
-      artifactPins[name] = { ...observed, pinnedAt: ctx.now.toISOString() };
-      pinsChanged = true;
-      ctx.hashJobs.push({
-        type: 'hash',
-        version,
-        name,
-        url,
-        expectedSha256,
-        ...(observed.size !== undefined && { expectedBytes: observed.size }),
-        reason: newlyPinned ? 'new-release' : 'rotation',
-        sweepId: ctx.sweepId,
-      });
-      continue;
-    }
-    const changes = compareMetadata(pinned, observed);
-    if (changes.length > 0) {
-      await reportMetadataChange(ctx, {
-        version,
-        name,
-        url,
-        expectedSha256,
-        pinned,
-        observed,
-        changes,
-        headers: head.value.headers,
-      });
-    }
-  }
+    },
+  );
   if (pinsChanged) {
     try {
       await ctx.pins.putRelease({ ...releasePin, artifacts: artifactPins } satisfies ReleasePin);
