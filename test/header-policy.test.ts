@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkResponseHeaders,
   isAllowedRedirect,
+  isForbiddenHeader,
   MAX_EVIDENCE_VALUE_CHARS,
   normaliseCacheControl,
   parseHeaderPolicy,
@@ -226,6 +227,14 @@ describe('header disclosure', () => {
     const [finding] = check(200, { ...ok, 'x-amz-request-id': 'x'.repeat(500) });
     const values = finding?.evidence['values'] as Record<string, string>;
     expect(values['x-amz-request-id']).toHaveLength(MAX_EVIDENCE_VALUE_CHARS);
+  });
+
+  it('matches denylist entries ending in * as prefixes, and only those', () => {
+    expect(isForbiddenHeader('x-amz-meta-owner', ['x-amz-*'])).toBe(true);
+    expect(isForbiddenHeader('x-amzn-trace-id', ['x-amz-*'])).toBe(false);
+    expect(isForbiddenHeader('x-debug-token', ['x-debug*'])).toBe(true);
+    expect(isForbiddenHeader('x-powered-by-x', ['x-powered-by'])).toBe(false);
+    expect(isForbiddenHeader('set-cookie', [])).toBe(true);
   });
 
   it('checks error responses for disclosure too', () => {

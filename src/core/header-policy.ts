@@ -157,8 +157,9 @@ function checkDisclosure(
   now: Date,
   release: string | undefined,
 ): Finding | undefined {
-  const forbidden = new Set(['set-cookie', ...policy.disclosureDenylist]);
-  const offending = [...headers.keys()].filter((name) => forbidden.has(name)).sort();
+  const offending = [...headers.keys()]
+    .filter((name) => isForbiddenHeader(name, policy.disclosureDenylist))
+    .sort();
   if (offending.length === 0) return undefined;
 
   const values: Record<string, string> = {};
@@ -178,6 +179,17 @@ function checkDisclosure(
       evidence: { url: response.url, status: response.status, headers: offending, values },
     },
     now,
+  );
+}
+
+/**
+ * Set-Cookie always; otherwise a denylist entry names a header exactly, or ends in `*` to
+ * name every header with that prefix (`x-amz-*` covers `x-amz-request-id`, `x-amz-meta-…`).
+ */
+export function isForbiddenHeader(name: string, denylist: readonly string[]): boolean {
+  if (name === 'set-cookie') return true;
+  return denylist.some((entry) =>
+    entry.endsWith('*') ? name.startsWith(entry.slice(0, -1)) : name === entry,
   );
 }
 
