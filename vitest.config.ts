@@ -13,6 +13,8 @@ export default defineConfig({
           DIST_BASE_URL: 'https://dist.test/dist',
           RELEASE_KEYS_URL: 'https://keys.test/{fingerprint}.asc',
           PUBLIC_URL: 'https://monitor.test',
+          // Tests of the queue path see every job queued; test/hash-inline.test.ts turns it on.
+          INLINE_HASH_BYTES: '0',
         },
         outboundService: (request: Request) =>
           new Response(`unexpected egress in a test: ${request.method} ${request.url}`, {

@@ -69,6 +69,7 @@ const VarsSchema = z.object({
     .default('x-powered-by,server-timing')
     .transform((value) => csv(value).map((name) => name.toLowerCase())),
   ROTATION_DAYS: positiveInt(1, 365).default(7),
+  INLINE_HASH_BYTES: positiveInt(0, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   HASH_BYTES_PER_SWEEP_MIN: positiveInt(0, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   AUTO_RESOLVE_CLEAN_SWEEPS: positiveInt(1, 1000).default(3),
   SHA1_SIGNATURE_CUTOFF: z.iso

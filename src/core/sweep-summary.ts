@@ -42,6 +42,9 @@ export interface SweepSummary {
   readonly subrequestBudget: number;
   readonly artifactsChecked: number;
   readonly hashJobsQueued: number;
+  /** Artifacts the sweep hashed itself (INLINE_HASH_BYTES), and how many of them mismatched. */
+  readonly hashedInline?: number;
+  readonly inlineMismatches?: number;
   readonly findings: number;
   readonly findingsBySeverity: Readonly<Record<Severity, number>>;
   readonly findingKinds: readonly string[];

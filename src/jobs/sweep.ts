@@ -20,6 +20,7 @@ import { createKvPinStore } from '../adapters/pin-store';
 import { loadTrustedKeys } from '../adapters/release-key-store';
 import { monitorStateStub } from '../durable/monitor-state';
 import type { MonitorEnv } from '../env';
+import { hashInline } from './hash-inline';
 import { enqueueHashJobs, planRotationJobs } from './hash-planning';
 import { reportSweepFindings } from './report-findings';
 import { sweepCacheDifferential } from './sweep-cache';
@@ -154,7 +155,8 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
     if (index.nextHistory) await state.setIndexHistory(index.nextHistory);
 
     const rotation = await planRotationJobs(env, ctx, index.entries, trust);
-    const jobs = [...ctx.hashJobs, ...rotation];
+    const inline = await hashInline(env, ctx, [...ctx.hashJobs, ...rotation], options);
+    const jobs = inline.toQueue;
     let queued = 0;
     try {
       queued = await enqueueHashJobs(env.HASH_QUEUE, jobs);
@@ -174,9 +176,11 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
     });
     const summary = summarise(sweepId, startedAt, ctx, config, options.trigger, clock(), {
       releases: index.watched,
-      outcome: findings.length === 0 ? 'clean' : 'findings',
+      outcome: findings.length === 0 && inline.mismatched === 0 ? 'clean' : 'findings',
       availability: outcome,
       hashJobsQueued: queued,
+      hashedInline: inline.hashed,
+      inlineMismatches: inline.mismatched,
     });
     await state.finishSweep(summary);
     return { status: 'completed', summary, findings };
@@ -228,7 +232,10 @@ function summarise(
   config: MonitorConfig | undefined,
   trigger: SweepTrigger,
   finishedAt: Date,
-  extra: Pick<SweepSummary, 'releases' | 'outcome' | 'availability' | 'hashJobsQueued'> & {
+  extra: Pick<
+    SweepSummary,
+    'releases' | 'outcome' | 'availability' | 'hashJobsQueued' | 'hashedInline' | 'inlineMismatches'
+  > & {
     error?: string;
   },
 ): SweepSummary {

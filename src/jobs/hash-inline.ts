@@ -1,0 +1,100 @@
+/**
+ * Hashing inside the sweep, before the queue: the sweep's most urgent jobs (new releases,
+ * changed metadata, then the rotation), up to INLINE_HASH_BYTES and a few subrequests, are
+ * verified in the sweep's own invocation by the same code as the queue consumer. So a small
+ * archive (a mirror, the demo, a test site) has its bytes proven by the time the sweep
+ * returns, and a tampered artifact is an incident at once; everything else, and anything
+ * that needs a retry, goes to the queue as before. The queue stays the way to scale.
+ */
+import type { HashJob } from '../core/hash-jobs';
+import type { MonitorEnv } from '../env';
+import { handleHashBatch, type HashConsumerOptions } from './hash-consumer';
+import type { SweepContext } from './sweep-context';
+
+/** At most this many jobs inline; each costs one or two subrequests (two when confirmed at the origin). */
+const INLINE_JOBS_MAX = 24;
+const SUBREQUESTS_PER_JOB = 2;
+
+const PRIORITY: Readonly<Record<HashJob['reason'], number>> = {
+  'metadata-changed': 0,
+  'new-release': 1,
+  operator: 2,
+  rotation: 3,
+};
+
+/** Splits the jobs into those hashed now and those left for the queue. */
+export function chooseInlineJobs(
+  jobs: readonly HashJob[],
+  options: { readonly maxBytes: number; readonly maxJobs: number },
+): { readonly inline: HashJob[]; readonly queued: HashJob[] } {
+  const ordered = [...jobs].sort((a, b) => PRIORITY[a.reason] - PRIORITY[b.reason]);
+  const inline: HashJob[] = [];
+  const queued: HashJob[] = [];
+  let bytes = 0;
+  for (const job of ordered) {
+    const size = job.expectedBytes;
+    const fits =
+      size !== undefined && inline.length < options.maxJobs && bytes + size <= options.maxBytes;
+    if (fits) {
+      inline.push(job);
+      bytes += size;
+    } else {
+      queued.push(job);
+    }
+  }
+  return { inline, queued };
+}
+
+/**
+ * Hashes the chosen jobs now and returns the jobs still to queue: those not chosen, and
+ * those whose hashing wants a retry (a timeout, a cut body), which the queue then owns.
+ */
+export async function hashInline(
+  env: MonitorEnv,
+  ctx: SweepContext,
+  jobs: readonly HashJob[],
+  options: Pick<HashConsumerOptions, 'fetch' | 'sleep'>,
+): Promise<{ readonly hashed: number; readonly mismatched: number; readonly toQueue: HashJob[] }> {
+  const maxJobs = Math.min(
+    INLINE_JOBS_MAX,
+    Math.floor(Math.max(0, ctx.budget.remaining) / SUBREQUESTS_PER_JOB),
+  );
+  const { inline, queued } = chooseInlineJobs(jobs, {
+    maxBytes: ctx.config.INLINE_HASH_BYTES,
+    maxJobs,
+  });
+  if (inline.length === 0 || Date.now() >= ctx.deadlineAt) {
+    return { hashed: 0, mismatched: 0, toQueue: [...jobs] };
+  }
+  ctx.budget.remaining -= inline.length * SUBREQUESTS_PER_JOB;
+
+  const retried = new Set<string>();
+  const messages = inline.map((job, index) => ({
+    id: `inline-${ctx.sweepId}-${index}`,
+    timestamp: ctx.now,
+    attempts: 1,
+    body: job as unknown,
+    ack() {},
+    retry() {
+      retried.add(job.url);
+    },
+  }));
+  const batch = {
+    queue: 'inline',
+    messages,
+    ackAll() {},
+    retryAll() {
+      for (const job of inline) retried.add(job.url);
+    },
+  } as unknown as MessageBatch<unknown>;
+  const report = await handleHashBatch(batch, env, {
+    ...(options.fetch && { fetch: options.fetch }),
+    ...(options.sleep && { sleep: options.sleep }),
+  });
+  const again = inline.filter((job) => retried.has(job.url));
+  return {
+    hashed: inline.length - again.length,
+    mismatched: report.mismatched,
+    toQueue: [...queued, ...again],
+  };
+}
