@@ -127,7 +127,7 @@ async function cleanSweep(stack: Stack): Promise<boolean> {
     `  ${mark} ${latest.findings} findings, ${incidents.length} incidents · ${latest.releases.length} releases pinned (${latest.releases.join(', ')})`,
   );
   say(
-    `    ${latest.requests} requests in ${(latest.durationMs / 1000).toFixed(1)} s · ${latest.artifactsChecked} artifacts checked · ${latest.hashJobsQueued} queued for hashing`,
+    `    ${latest.requests} requests in ${(latest.durationMs / 1000).toFixed(1)} s · ${latest.artifactsChecked} artifacts checked · ${latest.hashedInline ?? 0} hashed in the sweep, ${latest.hashJobsQueued} queued for hashing`,
   );
   say();
   return mark === OK;

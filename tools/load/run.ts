@@ -268,7 +268,7 @@ function sweepTable(rows: readonly SweepRow[]): string {
       'requests / budget',
       'retries',
       'bytes read',
-      'hash jobs',
+      'hashed in sweep / queued',
     ],
     rows.map(({ label, summary }) => [
       label,
@@ -279,7 +279,7 @@ function sweepTable(rows: readonly SweepRow[]): string {
       `${summary.requests} / ${summary.subrequestBudget}`,
       String(summary.retries),
       `${(summary.bytes / 1024).toFixed(0)} KiB`,
-      String(summary.hashJobsQueued),
+      `${summary.hashedInline ?? 0} / ${summary.hashJobsQueued}`,
     ]),
   );
 }
@@ -289,7 +289,8 @@ function sweepTable(rows: readonly SweepRow[]): string {
  * the sweep's start: the rate is a lower bound.
  */
 function hashLine(hashing: HashProgress, sweep: SweepSummary, options: Options): string {
-  const done = `${(hashing.bytes / MIB).toFixed(0)} of ${sweep.hashJobsQueued} MiB queued verified`;
+  const total = sweep.hashJobsQueued + (sweep.hashedInline ?? 0);
+  const done = `${(hashing.bytes / MIB).toFixed(0)} of ${total} MiB verified (hashed in the sweep or queued)`;
   if (hashing.bytes === 0)
     return `Hash workers: none verified within ${options.hashWaitMs / 1000} s`;
   const seconds = (sweep.durationMs + hashing.ms) / 1000;
@@ -340,7 +341,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const sweeps: SweepRow[] = [];
   const pinning = await large.monitor.sweep(SWEEP_TIMEOUT_MS);
   sweeps.push({ label: 'first (pins, queues hashing)', summary: pinning });
-  const hashing = await watchHashing(large, pinning.hashJobsQueued * MIB, options.hashWaitMs);
+  const hashing = await watchHashing(
+    large,
+    (pinning.hashJobsQueued + (pinning.hashedInline ?? 0)) * MIB,
+    options.hashWaitMs,
+  );
   const routine = await large.monitor.sweep(SWEEP_TIMEOUT_MS);
   sweeps.push({ label: 'second (routine)', summary: routine });
   await large.stop();
