@@ -96,6 +96,14 @@ describe('parseOperatorTokens', () => {
       { name: 'alice', token: 'a1' },
       { name: 'bob', token: 'b:2' },
       { name: 'carol', token: 'c3' },
+      { name: 'operator-7', token: 'no-colon' },
+    ]);
+  });
+
+  it('takes a plain list of tokens, by commas or lines, naming each by its place', () => {
+    expect(parseOperatorTokens('t0k3n-one\nt0k3n-two')).toEqual([
+      { name: 'operator-1', token: 't0k3n-one' },
+      { name: 'operator-2', token: 't0k3n-two' },
     ]);
   });
 

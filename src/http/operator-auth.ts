@@ -29,19 +29,27 @@ export interface ConfiguredToken {
   readonly token: string;
 }
 
-/** Parses OPERATOR_TOKENS; malformed entries (no name, bad name, empty token) are skipped. */
+/**
+ * Parses OPERATOR_TOKENS: `name:token` entries separated by commas or newlines. An entry
+ * without a colon is an unnamed token, acting as `operator-<n>` (its place in the list), so
+ * a plain list of tokens still works. Malformed entries (bad name, empty or overlong token)
+ * are skipped.
+ */
 export function parseOperatorTokens(raw: string | undefined): ConfiguredToken[] {
   if (raw === undefined) return [];
   const tokens: ConfiguredToken[] = [];
-  for (const entry of raw.split(',')) {
+  const entries = raw
+    .split(/[,\n]/)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  entries.forEach((entry, index) => {
     const separator = entry.indexOf(':');
-    if (separator <= 0) continue;
-    const name = entry.slice(0, separator).trim();
-    const token = entry.slice(separator + 1).trim();
+    const name = separator === -1 ? `operator-${index + 1}` : entry.slice(0, separator).trim();
+    const token = (separator === -1 ? entry : entry.slice(separator + 1)).trim();
     if (TOKEN_NAME.test(name) && token.length > 0 && token.length <= MAX_TOKEN_LENGTH) {
       tokens.push({ name, token });
     }
-  }
+  });
   return tokens;
 }
 
