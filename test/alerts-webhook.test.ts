@@ -244,8 +244,16 @@ describe('verifyStandardWebhook, for receivers', () => {
     });
   });
 
-  it('rejects a secret without the whsec_ prefix or too short', () => {
-    expect(parseWebhookSecrets(btoa('x'.repeat(32))).ok).toBe(false);
+  it('reads a secret without the whsec_ prefix as base64 (as the reference libraries do), else as its bytes; refuses one too short', () => {
+    expect(parseWebhookSecrets(btoa('x'.repeat(32)))).toMatchObject({
+      ok: true,
+      value: [new TextEncoder().encode('x'.repeat(32))],
+    });
+    expect(parseWebhookSecrets('plain-secret_not-base64!')).toMatchObject({
+      ok: true,
+      value: [new TextEncoder().encode('plain-secret_not-base64!')],
+    });
+    expect(parseWebhookSecrets('short')).toMatchObject({ ok: false });
     expect(parseWebhookSecrets(`whsec_${btoa('short')}`).ok).toBe(false);
     expect(parseWebhookSecrets(`${SECRET_1} ${SECRET_2}`)).toMatchObject({
       ok: true,

@@ -21,6 +21,8 @@ export const DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 /** The spec asks for keys of 24 to 64 bytes. */
 const MIN_KEY_BYTES = 24;
 const MAX_KEY_BYTES = 64;
+/** A plain (not base64) secret must be at least this long. */
+const MIN_RAW_SECRET_BYTES = 16;
 
 export interface WebhookSecretError {
   readonly kind: 'invalid-webhook-secret';
@@ -30,7 +32,8 @@ export interface WebhookSecretError {
 
 /**
  * Parses one or more space-separated `whsec_<base64>` secrets (two during a rotation) into
- * signing keys.
+ * signing keys. A secret without the prefix is read leniently (see `unprefixedKey`), so a
+ * deployment with a plain secret still signs rather than silently sending nothing.
  */
 export function parseWebhookSecrets(
   raw: string | undefined,
@@ -41,7 +44,7 @@ export function parseWebhookSecrets(
   for (const [index, part] of parts.entries()) {
     const key = part.startsWith(WEBHOOK_SECRET_PREFIX)
       ? decodeBase64(part.slice(WEBHOOK_SECRET_PREFIX.length))
-      : undefined;
+      : unprefixedKey(part);
     if (key === undefined || key.length < MIN_KEY_BYTES || key.length > MAX_KEY_BYTES) {
       return err({
         kind: 'invalid-webhook-secret',
@@ -158,6 +161,17 @@ function encodeBase64(bytes: Uint8Array): string {
 }
 
 /** Strict base64 (standard alphabet, padding optional); `undefined` when malformed. */
+/**
+ * A secret without `whsec_`: base64 as the reference libraries read it, or else its UTF-8
+ * bytes (a receiver that keys its HMAC with the string as given). Too short is refused.
+ */
+function unprefixedKey(text: string): Uint8Array | undefined {
+  const decoded = decodeBase64(text);
+  if (decoded !== undefined && decoded.length >= MIN_KEY_BYTES) return decoded;
+  const bytes = new TextEncoder().encode(text);
+  return bytes.length >= MIN_RAW_SECRET_BYTES ? bytes : undefined;
+}
+
 function decodeBase64(text: string): Uint8Array | undefined {
   if (text === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
   try {
