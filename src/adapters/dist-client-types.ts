@@ -2,14 +2,10 @@
  * The dist HTTP client's vocabulary: options, what a response tells, and the ways a request
  * can fail. Callers (sweep jobs, hash workers) import these from `dist-client`.
  */
+import type { HttpErrorKind, RedirectHop } from '../core/http-outcome';
 import type { Result } from '../core/result';
 
-/** One redirect that was followed (or refused, as the last hop of a redirect error). */
-export interface RedirectHop {
-  readonly from: string;
-  readonly to: string;
-  readonly status: number;
-}
+export type { HttpErrorKind, RedirectHop } from '../core/http-outcome';
 
 /** What is known of a response once its headers arrived. */
 export interface ResponseMeta {
@@ -24,18 +20,6 @@ export interface ResponseMeta {
   /** Attempts made, counting the one that produced this response. */
   readonly attempts: number;
 }
-
-export type HttpErrorKind =
-  | 'timeout'
-  | 'network'
-  | 'too-large'
-  | 'truncated'
-  | 'invalid-utf8'
-  | 'redirect-loop'
-  | 'too-many-redirects'
-  | 'foreign-redirect'
-  | 'budget-exhausted'
-  | 'status';
 
 interface HttpErrorBase {
   /** The URL the caller asked for. */

@@ -4,7 +4,7 @@
  * delivering it twice is harmless (queues are at-least-once) and the result is the same.
  */
 
-export type HashReason = 'new-release' | 'metadata-changed' | 'rotation' | 'operator';
+export type HashReason = 'new-release' | 'metadata-changed' | 'rotation';
 
 export interface HashJob {
   readonly type: 'hash';

@@ -13,25 +13,10 @@
  */
 import type { FindingInput } from './findings';
 import type { HashJob } from './hash-jobs';
+import type { HttpErrorKind, RedirectHop } from './http-outcome';
 
-/** The hashing failures the dist client reports (its HttpErrorKind). */
-export type HashFailureKind =
-  | 'timeout'
-  | 'network'
-  | 'too-large'
-  | 'truncated'
-  | 'invalid-utf8'
-  | 'redirect-loop'
-  | 'too-many-redirects'
-  | 'foreign-redirect'
-  | 'budget-exhausted'
-  | 'status';
-
-interface Redirect {
-  readonly from: string;
-  readonly to: string;
-  readonly status: number;
-}
+/** The hashing failures the dist client reports. */
+export type HashFailureKind = HttpErrorKind;
 
 /** A body that was read to its end and hashed. */
 export interface HashedBody {
@@ -39,7 +24,7 @@ export interface HashedBody {
   readonly url: string;
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly redirects: readonly Redirect[];
+  readonly redirects: readonly RedirectHop[];
   readonly attempts: number;
   readonly sha256: string;
   readonly bytes: number;
@@ -50,7 +35,7 @@ export interface HashFailure {
   readonly url: string;
   readonly detail: string;
   readonly status?: number;
-  readonly redirects: readonly Redirect[];
+  readonly redirects: readonly RedirectHop[];
   readonly attempts: number;
   readonly to?: string;
   readonly meta?: { readonly headers: Readonly<Record<string, string>> };

@@ -59,6 +59,24 @@ export function artifactUrl(baseUrl: string, version: string, entryName: string)
   return releaseDirectoryUrl(baseUrl, version) + segments.map(encodeURIComponent).join('/');
 }
 
+/**
+ * The URL that reaches the origin rather than the cache: the same path under
+ * ORIGIN_BASE_URL when one is set, else the URL with a query string unique to `token`
+ * (the sweep id), which the edge cache keys on.
+ */
+export function cacheBypassUrl(
+  url: string,
+  distBaseUrl: string,
+  originBaseUrl: string | undefined,
+  token: string,
+): string {
+  if (originBaseUrl && url.startsWith(distBaseUrl))
+    return originBaseUrl + url.slice(distBaseUrl.length);
+  const bypass = new URL(url);
+  bypass.searchParams.set('monitor-cache-bypass', token);
+  return bypass.toString();
+}
+
 function trimBase(baseUrl: string): string {
   let end = baseUrl.length;
   while (end > 0 && baseUrl[end - 1] === '/') end -= 1;

@@ -21,7 +21,7 @@ import { monitorStateStub, type ArtifactResult } from '../durable/monitor-state'
 import type { HashFailureRecord } from '../durable/rotation-store';
 import type { MonitorEnv } from '../env';
 import { reportSweepFindings } from './report-findings';
-import { cacheBypassUrl } from './sweep-cache';
+import { cacheBypassUrl } from '../core/manifest-urls';
 
 /** The dead-letter queue's name (wrangler.toml); every other queue is the hash queue. */
 export const HASH_DEAD_LETTER_QUEUE = 'dist-monitor-hash-dlq';

@@ -18,8 +18,7 @@ const SUBREQUESTS_PER_JOB = 2;
 const PRIORITY: Readonly<Record<HashJob['reason'], number>> = {
   'metadata-changed': 0,
   'new-release': 1,
-  operator: 2,
-  rotation: 3,
+  rotation: 2,
 };
 
 /** Splits the jobs into those hashed now and those left for the queue. */

@@ -4,7 +4,7 @@
  * (from ORIGIN_BASE_URL when set, else with a query string unique to the sweep, which the
  * edge cache keys on) and compare bytes, ETag and length. A difference is `cache-poisoned`.
  */
-import { indexJsonUrl, manifestUrls, artifactUrl } from '../core/manifest-urls';
+import { artifactUrl, cacheBypassUrl, indexJsonUrl, manifestUrls } from '../core/manifest-urls';
 import type { ReleasePin } from '../adapters/pin-store';
 import {
   addFinding,
@@ -16,20 +16,6 @@ import {
 
 const SMALL_BODY_BYTES = 64 * 1024 * 1024;
 const SAMPLE_ARTIFACTS = 2;
-
-/** The URL that reaches the origin rather than the cache. */
-export function cacheBypassUrl(
-  url: string,
-  distBaseUrl: string,
-  originBaseUrl: string | undefined,
-  token: string,
-): string {
-  if (originBaseUrl && url.startsWith(distBaseUrl))
-    return originBaseUrl + url.slice(distBaseUrl.length);
-  const bypass = new URL(url);
-  bypass.searchParams.set('monitor-cache-bypass', token);
-  return bypass.toString();
-}
 
 interface Observation {
   readonly sha256: string;

@@ -13,7 +13,7 @@ import {
   indexInvalidFinding,
   type IndexHistory,
 } from '../core/index-rollback';
-import { indexJsonUrl } from '../core/manifest-urls';
+import { cacheBypassUrl, indexJsonUrl } from '../core/manifest-urls';
 import { selectWatchedReleases } from '../core/watch-policy';
 import {
   addFinding,
@@ -23,7 +23,6 @@ import {
   observeResponse,
   type SweepContext,
 } from './sweep-context';
-import { cacheBypassUrl } from './sweep-cache';
 
 export interface IndexStepResult {
   /** Versions to verify in depth, newest first. */

@@ -14,12 +14,11 @@ import {
   type Manifest,
   type ManifestError,
 } from '../core/manifest';
-import { manifestUrls, type ManifestUrls } from '../core/manifest-urls';
+import { cacheBypassUrl, manifestUrls, type ManifestUrls } from '../core/manifest-urls';
 import type { Result } from '../core/result';
 import { EVIDENCE_FIELDS } from '../core/playbooks';
 import { verifyManifestSignature, type SignatureVerdict } from '../core/signature';
 import type { ReleasePin } from '../adapters/pin-store';
-import { cacheBypassUrl } from './sweep-cache';
 import {
   addFinding,
   canRequest,

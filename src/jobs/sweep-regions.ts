@@ -33,7 +33,7 @@ import { startDeadline } from '../adapters/deadline';
 import { monitorStateStub } from '../durable/monitor-state';
 import { isRegionSimulation, regionProbeStub } from '../durable/region-probe';
 import type { MonitorEnv } from '../env';
-import { cacheBypassUrl } from './sweep-cache';
+import { cacheBypassUrl } from '../core/manifest-urls';
 import { skip, type SweepContext } from './sweep-context';
 
 /** The options of the sweep this step reads. */

@@ -1,12 +1,12 @@
 /**
- * One watched release in one sweep: fetch its manifest and signatures, verify them against
- * the trusted keys, compare with the pin (or pin at the first verified sighting), then HEAD
- * every artifact it lists and compare each with its pinned metadata. Artifacts seen for the
- * first time, and artifacts whose metadata changed, are queued for hashing at once.
+ * One watched release in one sweep: judge its manifest (sweep-manifest.ts), pin it at the
+ * first verified sighting, then HEAD every artifact the pin lists (six at a time) and
+ * compare each with its pinned metadata. Artifacts seen for the first time, and artifacts
+ * whose metadata changed, become hash jobs at once.
  */
 import type { Manifest } from '../core/manifest';
 import { mapWithConcurrency } from '../core/concurrency';
-import { artifactUrl } from '../core/manifest-urls';
+import { artifactUrl, cacheBypassUrl } from '../core/manifest-urls';
 import { PinStoreError, type ArtifactPin, type ReleasePin } from '../adapters/pin-store';
 import {
   addFinding,
@@ -17,7 +17,6 @@ import {
   type SweepContext,
   unservableReason,
 } from './sweep-context';
-import { cacheBypassUrl } from './sweep-cache';
 import { sweepManifest, type TrustedKeys } from './sweep-manifest';
 
 export type { TrustedKeys } from './sweep-manifest';
