@@ -20,12 +20,19 @@ const REGIONS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me
 const NEWEST = 'v25.2.0';
 const MANIFEST = `${BASE}/${NEWEST}/SHASUMS256.txt`;
 const noWait = async () => {};
+/**
+ * The test's own clock: the site signs its manifests at SITE_CLOCK, and every sweep runs
+ * at a time after it, never at the wall clock (which would make the site's signatures
+ * "made in the future" once the real date passes a fixed sweep time, or vice versa).
+ */
+const SITE_CLOCK = new Date('2026-11-20T09:00:00Z');
+const SWEEP_CLOCK = new Date('2026-11-20T10:00:00Z');
 
 let site: DistSite;
 let testEnv: MonitorEnv;
 
 async function serveSite(options: DistSiteOptions = {}): Promise<void> {
-  site = await createDistSite({ artifactsPerRelease: 4, ...options });
+  site = await createDistSite({ artifactsPerRelease: 4, now: SITE_CLOCK, ...options });
   vi.spyOn(globalThis, 'fetch').mockImplementation(site.fetcher);
   testEnv = {
     ...env,
@@ -42,12 +49,8 @@ beforeEach(async () => {
   await serveSite();
 });
 
-async function sweep(now?: Date): Promise<Finding[]> {
-  const run = await runSweep(testEnv, {
-    trigger: 'test',
-    sleep: noWait,
-    ...(now && { now: () => now }),
-  });
+async function sweep(now: Date = SWEEP_CLOCK): Promise<Finding[]> {
+  const run = await runSweep(testEnv, { trigger: 'test', sleep: noWait, now: () => now });
   if (run.status !== 'completed') throw new Error(`sweep did not run: ${run.status}`);
   return [...run.findings];
 }
@@ -64,7 +67,7 @@ describe('regional probes on a clean site', () => {
   });
 
   it('store each region’s colo, probe time and result for /api/status', async () => {
-    const now = new Date('2026-11-20T10:00:00Z');
+    const now = SWEEP_CLOCK;
     await sweep(now);
     const status = await regionStatus();
     expect(status.map((region) => region.region)).toEqual(REGIONS);
@@ -92,7 +95,7 @@ describe('regional probes on the status API', () => {
   };
 
   it('GET /api/status lists each region’s colo, last probe time and result', async () => {
-    const now = new Date();
+    const now = SWEEP_CLOCK;
     await sweep(now);
     const regions = await publicRegions();
     expect(regions.map((region) => region.region)).toEqual(REGIONS);
@@ -213,7 +216,7 @@ describe('regional probes find what one vantage point cannot', () => {
   });
 
   it('the hourly full hash catches a poisoned artifact outside the cache sample', async () => {
-    const start = new Date('2026-11-20T10:00:00Z');
+    const start = SWEEP_CLOCK;
     await sweep(start);
     const url = `${BASE}/${NEWEST}/${await largestArtifact(NEWEST)}`;
     site.poisonCache(pathOf(url), ['me']);
@@ -228,7 +231,12 @@ describe('regional probes find what one vantage point cannot', () => {
 
 describe('regional probes: limits', () => {
   it('are skipped when the sweep is given its own fetch, which a probe cannot use', async () => {
-    const run = await runSweep(testEnv, { trigger: 'test', fetch: site.fetcher, sleep: noWait });
+    const run = await runSweep(testEnv, {
+      trigger: 'test',
+      fetch: site.fetcher,
+      sleep: noWait,
+      now: () => SWEEP_CLOCK,
+    });
     expect(run.status).toBe('completed');
     expect(await regionStatus()).toEqual([]);
   });
@@ -241,7 +249,7 @@ describe('regional probes: limits', () => {
 
   it('spend one unit of the sweep’s budget per region, and are skipped when it is spent', async () => {
     testEnv = { ...testEnv, SUBREQUEST_BUDGET: '110' } as MonitorEnv;
-    const run = await runSweep(testEnv, { trigger: 'test', sleep: noWait });
+    const run = await runSweep(testEnv, { trigger: 'test', sleep: noWait, now: () => SWEEP_CLOCK });
     if (run.status !== 'completed') throw new Error('no sweep');
     expect(run.summary.skipped).toContainEqual({
       what: 'regional probes',
