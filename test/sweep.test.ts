@@ -74,6 +74,22 @@ describe('a clean site', () => {
     expect(again?.pinnedAt).toBe(pin?.pinnedAt);
   });
 
+  it('the latest sweep is the one stored last when two finish in the same millisecond', async () => {
+    await sweep();
+    const state = monitorStateStub(testEnv);
+    const first = await state.latestSweep();
+    if (!first) throw new Error('no summary stored');
+    // Ids sort against storage order, so neither id order nor scan order can pass by luck.
+    for (const id of ['z-stored-first', 'a-stored-second']) {
+      await state.finishSweep({ ...first, id });
+    }
+    expect((await state.latestSweep())?.id).toBe('a-stored-second');
+    expect((await state.recentSweeps(2)).map((summary) => summary.id)).toEqual([
+      'a-stored-second',
+      'z-stored-first',
+    ]);
+  });
+
   it('refuses to run two sweeps at once', async () => {
     const state = monitorStateStub(testEnv);
     const taken = await state.beginSweep('held-by-test', new Date().toISOString());

@@ -145,7 +145,7 @@ export class MonitorState extends DurableObject<MonitorEnv> {
     if (summary.outcome !== 'failed') this.setSetting('lastSuccessAt', summary.finishedAt);
     recordSweepDay(this.sql, summary);
     this.sql.exec(
-      `DELETE FROM sweeps WHERE id NOT IN (SELECT id FROM sweeps ORDER BY started_at DESC LIMIT ?)`,
+      `DELETE FROM sweeps WHERE id NOT IN (SELECT id FROM sweeps ORDER BY started_at DESC, rowid DESC LIMIT ?)`,
       SUMMARIES_KEPT,
     );
   }
@@ -160,7 +160,7 @@ export class MonitorState extends DurableObject<MonitorEnv> {
   latestSweep(): SweepSummary | undefined {
     const row = this.sql
       .exec<{ summary: string }>(
-        `SELECT summary FROM sweeps WHERE summary IS NOT NULL ORDER BY finished_at DESC LIMIT 1`,
+        `SELECT summary FROM sweeps WHERE summary IS NOT NULL ORDER BY finished_at DESC, rowid DESC LIMIT 1`,
       )
       .toArray()[0];
     return row ? (JSON.parse(row.summary) as SweepSummary) : undefined;
@@ -169,7 +169,7 @@ export class MonitorState extends DurableObject<MonitorEnv> {
   recentSweeps(limit: number): SweepSummary[] {
     return this.sql
       .exec<{ summary: string }>(
-        `SELECT summary FROM sweeps WHERE summary IS NOT NULL ORDER BY finished_at DESC LIMIT ?`,
+        `SELECT summary FROM sweeps WHERE summary IS NOT NULL ORDER BY finished_at DESC, rowid DESC LIMIT ?`,
         Math.max(1, Math.min(limit, SUMMARIES_KEPT)),
       )
       .toArray()
