@@ -15,6 +15,8 @@ export default defineConfig({
           PUBLIC_URL: 'https://monitor.test',
           // Tests of the queue path see every job queued; test/hash-inline.test.ts turns it on.
           INLINE_HASH_BYTES: '0',
+          // Days the test clock runs ahead of the real date (test/setup.ts); 0 = the real date.
+          TEST_CLOCK_SHIFT_DAYS: process.env['TEST_CLOCK_SHIFT_DAYS'] ?? '0',
         },
         outboundService: (request: Request) =>
           new Response(`unexpected egress in a test: ${request.method} ${request.url}`, {
