@@ -159,25 +159,27 @@ export function compareVersionsDescending(a: string, b: string): number {
   return 0;
 }
 
+/** One entry of index.json: the release worker's fields, or what an attack rewrote them to. */
+export type IndexEntry = Readonly<Record<string, unknown>>;
+
+/** A release's index.json entry, with the real site's field order. */
+export function indexEntry(release: ReleaseSpec, files: readonly string[]): IndexEntry {
+  const ids = new Set<string>();
+  for (const file of files) {
+    const id = indexFileId(release.version, file);
+    if (id !== undefined) ids.add(id);
+  }
+  return {
+    version: release.version,
+    date: release.date,
+    files: [...ids].sort(),
+    ...metadataFor(release),
+    lts: release.lts,
+    security: release.security,
+  };
+}
+
 /** index.json as the real site lays it out: one release per line, newest first. */
-export function renderIndex(
-  releases: readonly ReleaseSpec[],
-  filesOf: (version: string) => readonly string[],
-): string {
-  const lines = releases.map((release) => {
-    const ids = new Set<string>();
-    for (const file of filesOf(release.version)) {
-      const id = indexFileId(release.version, file);
-      if (id !== undefined) ids.add(id);
-    }
-    return JSON.stringify({
-      version: release.version,
-      date: release.date,
-      files: [...ids].sort(),
-      ...metadataFor(release),
-      lts: release.lts,
-      security: release.security,
-    });
-  });
-  return `[\n${lines.join(',\n')}\n]\n`;
+export function renderIndexJson(entries: readonly IndexEntry[]): string {
+  return `[\n${entries.map((entry) => JSON.stringify(entry)).join(',\n')}\n]\n`;
 }

@@ -73,13 +73,32 @@ export function parseRange(
   return start >= size || end <= start ? 'unsatisfiable' : { start, end };
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Reason phrases for the statuses the site answers with. */
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  304: 'Not Modified',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  410: 'Gone',
+  412: 'Precondition Failed',
+  416: 'Range Not Satisfiable',
+  429: 'Too Many Requests',
+  451: 'Unavailable For Legal Reasons',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** The reason phrase of an HTTP status ('Error' for one without a listed phrase). */
+export function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? (status >= 500 ? 'Server Error' : 'Error');
 }
 
-/** `/dist/x`, `dist/x`, `/x` and `x` all name the site path `x`. */
-export function normalisePath(path: string): string {
-  return path.replace(/^\/+/, '').replace(/^dist\//, '');
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The decoded path, or undefined when its percent-encoding is malformed. */
@@ -96,18 +115,28 @@ export function rayId(request: number): string {
   return (fnv1a(`ray-${request}`).toString(16) + request.toString(16)).padStart(16, '0').slice(-16);
 }
 
-/** A 200, 206, 304 or 416 for a resource, with the release worker's headers. */
-export function serve(request: Request, resource: Resource): Response {
-  const headers = new Headers({
+/** The headers the release worker sends with a file. */
+function fileHeaders(resource: Resource): Headers {
+  return new Headers({
     'Content-Type': resource.contentType,
     'Cache-Control': SUCCESS_CACHE_CONTROL,
     ETag: resource.etag,
     'Last-Modified': resource.lastModified.toUTCString(),
     'Accept-Ranges': 'bytes',
   });
+}
+
+/** A 304 for a resource: its headers, no body. */
+export function notModifiedResponse(resource: Resource): Response {
+  return new Response(null, { status: 304, headers: fileHeaders(resource) });
+}
+
+/** A 200, 206, 304 or 416 for a resource, with the release worker's headers. */
+export function serve(request: Request, resource: Resource): Response {
+  const headers = fileHeaders(resource);
   const ifNoneMatch = request.headers.get('If-None-Match');
   if (ifNoneMatch !== null && ifNoneMatch.split(',').some((tag) => tag.trim() === resource.etag)) {
-    return new Response(null, { status: 304, headers });
+    return notModifiedResponse(resource);
   }
   const range = parseRange(request.headers.get('Range'), resource.size);
   if (range === 'unsatisfiable') {

@@ -18,6 +18,7 @@
 import { DAY_MS } from './constants.ts';
 import { DistSiteError } from './errors.ts';
 import { FixtureDistSite } from './fixture-site.ts';
+import { compileAudienceRule } from './matchers.ts';
 import { defaultReleases } from './releases.ts';
 import { DEMO_USER_ID, generateKey, readPrivateKey } from './signing.ts';
 import type { DistSite, DistSiteOptions } from './types.ts';
@@ -32,14 +33,17 @@ export {
 export { ATTACK_NAMES, parseAttackCommand } from './attack-commands.ts';
 export { defaultHashStream } from './bytes.ts';
 export { DistSiteError } from './errors.ts';
+export { DEFAULT_MONITOR_AUDIENCE, MONITOR_HEADER } from './matchers.ts';
 export { artifactCatalogue, defaultReleases, indexFileId } from './releases.ts';
 export type {
   AttackCommand,
   AttackName,
+  AudienceRule,
   DistSite,
   DistSiteKey,
   DistSiteOptions,
   DistSiteState,
+  ForgedAnswer,
   HashStream,
   ReleaseSpec,
   RequestLogEntry,
@@ -64,6 +68,7 @@ export async function createDistSite(options: DistSiteOptions = {}): Promise<Dis
     now.getTime(),
     ...releases.map((release) => Date.parse(`${release.date}T12:00:00Z`)),
   );
+  if (options.monitorAudience !== undefined) compileAudienceRule(options.monitorAudience);
   const key = options.key ?? (await generateKey(DEMO_USER_ID, new Date(earliest - DAY_MS)));
   return new FixtureDistSite(
     options,

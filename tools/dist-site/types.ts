@@ -56,7 +56,32 @@ export interface DistSiteOptions {
    * `cf-ray` ending in its region's colo (`unknown` regions: none).
    */
   readonly regionColos?: Readonly<Record<string, string>>;
+  /**
+   * How the `cloak` attack recognises the monitor when its command gives no `detect`
+   * (default `{ header: 'cf-worker' }`: every subrequest of a Worker carries it, in
+   * production and under `wrangler dev`).
+   */
+  readonly monitorAudience?: AudienceRule;
 }
+
+/**
+ * Which requests count as the monitor's: those carrying `header` (case-insensitive), and,
+ * when `pattern` is given, whose value matches that regular expression (e.g.
+ * `{ header: 'user-agent', pattern: '^dist-integrity-monitor' }`).
+ */
+export interface AudienceRule {
+  readonly header: string;
+  readonly pattern?: string;
+}
+
+/**
+ * What one audience gets for a path under `cloak` or `answer-by-query`: the file as the
+ * release team published it (`clean`, whatever other attacks do), other bytes (`tampered`:
+ * what `poison-cache` serves — other artifact bytes of the same size, a manifest with one
+ * hash changed under the old signatures, index.json without its newest release), or that
+ * HTTP status instead of the file (304 or 400–599).
+ */
+export type ForgedAnswer = 'clean' | 'tampered' | number;
 
 /** A misbehaviour, in a form that survives JSON (CLI flags, the control endpoint). */
 export type AttackCommand =
@@ -88,7 +113,37 @@ export type AttackCommand =
   | { readonly attack: 'down'; readonly regions?: readonly string[] }
   | { readonly attack: 'slow'; readonly ms: number }
   | { readonly attack: 'change-metadata'; readonly path: string }
-  | { readonly attack: 'reset' };
+  | { readonly attack: 'reset' }
+  /**
+   * Answers requests for paths matching `path` (a pattern: `*` matches any run of
+   * characters, `/` included) one way when they look like the monitor's and another way
+   * otherwise. An audience without an answer gets the site as the other attacks make it.
+   */
+  | {
+      readonly attack: 'cloak';
+      readonly path: string;
+      readonly monitor?: ForgedAnswer;
+      readonly others?: ForgedAnswer;
+      /** How to recognise the monitor; default the site's `monitorAudience`. */
+      readonly detect?: AudienceRule;
+    }
+  /** Requests with any query string get `query`, plain ones `plain` (each optional). */
+  | {
+      readonly attack: 'answer-by-query';
+      readonly path: string;
+      readonly query?: ForgedAnswer;
+      readonly plain?: ForgedAnswer;
+    }
+  /** `version`'s SHASUMS256.txt, .sig and .asc are byte copies of release `from`'s. */
+  | { readonly attack: 'substitute-manifest'; readonly version: string; readonly from: string }
+  /** index.json (and index.tab) no longer list these releases. */
+  | { readonly attack: 'prune-index'; readonly versions: readonly string[] }
+  /** index.json's (and index.tab's) entry for `version` gets these fields instead. */
+  | {
+      readonly attack: 'rewrite-index';
+      readonly version: string;
+      readonly fields: Readonly<Record<string, unknown>>;
+    };
 
 export type AttackName = AttackCommand['attack'];
 
@@ -149,5 +204,28 @@ export interface DistSite {
   slow(ms: number): void;
   /** New ETag and Last-Modified for `path`, same bytes. */
   changeMetadata(path: string): void;
+  /**
+   * Answers `path` (a pattern, `*` = any characters) per audience: `monitor` to requests
+   * that `detect` (default the site's `monitorAudience`, `cf-worker` present) recognises,
+   * `others` to everyone else; an audience without an answer gets the site as it is.
+   */
+  cloak(
+    path: string,
+    answers: { readonly monitor?: ForgedAnswer; readonly others?: ForgedAnswer },
+    detect?: AudienceRule,
+  ): void;
+  /** Answers `path` (a pattern) per request form: with any query string, or plain. */
+  answerByQuery(
+    path: string,
+    answers: { readonly query?: ForgedAnswer; readonly plain?: ForgedAnswer },
+  ): void;
+  /** Serves byte copies of release `from`'s signed manifest files as `version`'s. */
+  substituteManifest(version: string, from: string): void;
+  /** Leaves these releases out of index.json and index.tab. */
+  pruneIndex(versions: readonly string[]): void;
+  /** Replaces fields of `version`'s index entry (`lts`, `date`, `security`, `files`, even `version`). */
+  rewriteIndex(version: string, fields: Readonly<Record<string, unknown>>): void;
+  /** Whether `request` looks like the monitor's under `detect` (default the site's rule). */
+  isMonitorRequest(request: Request, detect?: AudienceRule): boolean;
   reset(): void;
 }
