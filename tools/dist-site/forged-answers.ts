@@ -6,7 +6,8 @@
  */
 import type { AttackState } from './attack-state.ts';
 import { cleanView, type SiteContent } from './site-content.ts';
-import { errorResponse, notModifiedResponse, serve, statusText } from './responses.ts';
+import { notModifiedResponse, serveFile } from './file-responses.ts';
+import { errorResponse, statusText } from './responses.ts';
 import type { ForgedAnswer } from './types.ts';
 
 /** The forged answer for this request, or undefined when the site answers normally. */
@@ -47,5 +48,7 @@ export async function forgedResponse(
   }
   const view = answer === 'clean' ? cleanView() : { attacks, tampered: true };
   const resource = await content.resolve(path, view);
-  return resource === undefined ? errorResponse(404, statusText(404)) : serve(request, resource);
+  return resource === undefined
+    ? errorResponse(404, statusText(404))
+    : serveFile(request, resource);
 }

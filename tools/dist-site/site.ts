@@ -45,6 +45,7 @@ export type {
   DistSiteState,
   ForgedAnswer,
   HashStream,
+  PromotedRelease,
   ReleaseSpec,
   RequestLogEntry,
   SignatureForm,
