@@ -1,7 +1,8 @@
 /**
- * The site itself: what it publishes (SiteContent), the attacks on it (SiteAttacks, which it
- * extends), and `handle`, which answers a request as the release worker would, or as the
- * applied attacks make it misbehave.
+ * The site itself: what it publishes (SiteContent), the attacks and modes on it (SiteAttacks,
+ * which it extends), its clock and edge cache, and `handle`, which answers a request in
+ * layers: `down`, then the hostile front (cloak, per-query answers), then the edge cache when
+ * it is on, then the release worker (release-worker.ts) with the content attacks.
  */
 import type * as openpgp from 'openpgp';
 import { applyCommand } from './apply-command.ts';
