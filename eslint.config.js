@@ -8,6 +8,8 @@ export default tseslint.config(
       'node_modules/',
       'dist/',
       '.wrangler/',
+      '.stryker-tmp/',
+      'reports/',
       'worker-configuration.d.ts',
       '**/*.mjs',
       '**/*.js',

@@ -1,0 +1,50 @@
+// Mutation testing of the trust-boundary code (docs/reliability.md, "Mutation testing").
+// StrykerJS changes one thing at a time in the modules below (a `<` for a `<=`, a condition
+// for `true`, a string for "") and runs the tests that cover that spot; a mutant no test
+// notices "survives". The tests run in plain Node (vitest.core.config.ts), not workerd:
+// the pure core imports nothing from Cloudflare. `npm run mutation` runs the whole set
+// (about NN minutes here); `npm run mutation -- --mutate src/core/signature.ts` one module.
+// CI does not run it.
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.core.config.ts', related: true },
+  coverageAnalysis: 'perTest',
+  // Two cores shared with everything else on the machine: one test runner at a time.
+  concurrency: 1,
+  timeoutMS: 20_000,
+  mutate: [
+    // signatures and the keys they are checked against
+    'src/core/signature.ts',
+    'src/core/trust-set.ts',
+    'src/core/release-keys.ts',
+    // manifests
+    'src/core/manifest.ts',
+    // bytes and headers
+    'src/core/hash-verdict.ts',
+    'src/core/header-policy.ts',
+    // index.json and rollback
+    'src/core/index-json.ts',
+    'src/core/index-rollback.ts',
+    // findings and their fingerprints
+    'src/core/findings.ts',
+    // incidents: lifecycle, auto-resolve
+    'src/core/incident.ts',
+    'src/core/incident-lifecycle.ts',
+    'src/core/incident-config.ts',
+    // Slack signatures and interactions, tokens
+    'src/core/slack-signature.ts',
+    'src/core/slack-interaction.ts',
+    'src/core/constant-time.ts',
+    // what is public: redaction of secrets, disclosure of incidents
+    'src/core/secret-redaction.ts',
+    'src/http/incident-views.ts',
+  ],
+  ignorePatterns: ['.wrangler', 'dist', 'reports', 'coverage', '.tmp', 'test-results'],
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false, reportMutants: true },
+  tempDirName: '.stryker-tmp',
+};

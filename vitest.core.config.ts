@@ -1,0 +1,38 @@
+import { defineConfig } from 'vitest/config';
+
+// The pure core's tests in plain Node, without workerd: src/core imports nothing from
+// Cloudflare, so the tests that import only the core (and openpgp, fast-check) run here too.
+// Used by mutation testing (stryker.config.mjs), which cannot drive the workerd pool.
+// `npm test` still runs every test, these included, inside workerd (vitest.config.ts).
+export default defineConfig({
+  test: {
+    environment: 'node',
+    include: [
+      'test/alerts-routes.test.ts',
+      'test/alerts-slack.test.ts',
+      'test/alerts-webhook.test.ts',
+      'test/alerts-webhook-docs.test.ts',
+      'test/digest.test.ts',
+      'test/docs-consistency.test.ts',
+      'test/hash-verdict.test.ts',
+      'test/header-policy.test.ts',
+      'test/incident-core.test.ts',
+      'test/http-status-model.test.ts',
+      'test/incident-postmortem.test.ts',
+      'test/index-json.test.ts',
+      'test/index-rollback.test.ts',
+      'test/manifest-urls.test.ts',
+      'test/manifest.test.ts',
+      'test/properties.test.ts',
+      'test/regional-alerts.test.ts',
+      'test/regional-core.test.ts',
+      'test/rotation-plan.test.ts',
+      'test/signature.test.ts',
+      'test/trust-set.test.ts',
+      'test/versions.test.ts',
+      'test/watch-policy.test.ts',
+      'test/*-mutants.test.ts',
+    ],
+    testTimeout: 30_000,
+  },
+});
