@@ -73,6 +73,7 @@ const EVENT_LABELS: Record<AlertEvent, string> = {
   contained: 'Contained',
   resolved: 'Resolved',
   'delivery-failed': 'Alert delivery failed',
+  'alerts-held': 'Alert cap reached',
 };
 
 /**

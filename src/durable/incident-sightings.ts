@@ -1,67 +1,141 @@
 /**
  * What a sweep tells an incident: a sighting (open, count, raise severity, reopen) or a
  * clean sweep (count towards auto-resolve). Deduplicated by sweep id, because the sweep
- * job may report the same sweep twice.
+ * job may report the same sweep twice. A grouped incident (one cause, many subjects; see
+ * src/core/incident-grouping.ts) gets its members with each sighting: every subject is
+ * kept, and one that joins later is written in the timeline and brought under containment.
  */
-import { kindSpec, type Finding } from '../core/findings';
+import { kindSpec, type Finding, type Severity } from '../core/findings';
 import { incidentIdOf, invalidFindingReason, type IncidentRecord } from '../core/incident';
+import { isGroupSubject } from '../core/incident-grouping';
 import {
   planCleanSweep,
   planTransition,
   raiseSeverity,
   type IncidentRefusal,
 } from '../core/incident-lifecycle';
-import { limitEvidence, playbookFor } from '../core/playbooks';
+import { isEnforcedOnly, limitEvidence, playbookFor } from '../core/playbooks';
 import { err, ok, type Result } from '../core/result';
-import { facts, iso, notFound, without, type IncidentEngine } from './incident-engine';
+import {
+  facts,
+  iso,
+  notFound,
+  without,
+  type AlertTally,
+  type IncidentEngine,
+} from './incident-engine';
 import type { StoredIncident } from './incident-store';
+
+/** Members one group sighting may carry (the whole archive has fewer artifacts). */
+export const MAX_GROUP_MEMBERS = 50_000;
+
+export interface ObserveOptions {
+  /** A group's member findings, each of the group's kind; only for a group finding. */
+  readonly members?: readonly Finding[];
+  /** The sweep's alert cap is reached: alerts are held back (in the timeline) instead. */
+  readonly holdAlerts?: boolean;
+}
 
 /** What an observation did to its incident. */
 export interface ObserveOutcome {
   readonly outcome: 'opened' | 'updated' | 'reopened';
   readonly incidentId: string;
+  /** The incident's severity after the sighting. */
+  readonly severity: Severity;
+  readonly alerts: AlertTally;
 }
 
 /** What a clean sweep did: resolved it, counted towards resolving, or nothing (resolved). */
 export interface CleanSweepOutcome {
   readonly decision: 'resolved' | 'counted' | 'ignored';
   readonly cleanStreak: number;
+  readonly severity: Severity;
+  readonly alerts: AlertTally;
+}
+
+const NO_ALERTS: AlertTally = { queued: [], held: [] };
+
+function invalidObservation(
+  input: Finding,
+  sweepId: string,
+  members: readonly Finding[] | undefined,
+): string | undefined {
+  const problem =
+    invalidFindingReason(input) ??
+    (typeof sweepId === 'string' && sweepId !== '' ? undefined : 'a sweep id is required');
+  if (problem !== undefined) return problem;
+  const group = isGroupSubject(input.subject);
+  if (members === undefined) return group ? 'a group finding needs its members' : undefined;
+  if (!group) return 'only a group finding has members';
+  if (!Array.isArray(members) || members.length === 0 || members.length > MAX_GROUP_MEMBERS)
+    return `a group has 1 to ${MAX_GROUP_MEMBERS} members`;
+  for (const member of members) {
+    const reason = invalidFindingReason(member);
+    if (reason !== undefined) return `member: ${reason}`;
+    if (member.kind !== input.kind) return 'every member has the group’s kind';
+    if (isGroupSubject(member.subject)) return 'a member cannot be a group';
+  }
+  return undefined;
 }
 
 export async function observe(
   engine: IncidentEngine,
   input: Finding,
   sweepId: string,
+  options: ObserveOptions = {},
 ): Promise<Result<ObserveOutcome, IncidentRefusal>> {
-  const problem =
-    invalidFindingReason(input) ??
-    (typeof sweepId === 'string' && sweepId !== '' ? undefined : 'a sweep id is required');
+  const problem = invalidObservation(input, sweepId, options.members);
   if (problem !== undefined) return err({ kind: 'invalid-input', detail: problem });
   const finding = limitEvidence(input);
+  const members = (options.members ?? [finding]).map(limitEvidence);
   const incidentId = await incidentIdOf(finding.fingerprint);
   const now = engine.now();
   const stored = engine.store.read();
   if (stored !== undefined && stored.record.fingerprint !== finding.fingerprint) {
     return err({ kind: 'invalid-input', detail: 'this incident belongs to another fingerprint' });
   }
-  if (stored === undefined) {
-    engine.storage.transactionSync(() => open(engine, incidentId, finding, sweepId, now));
-    return ok({ outcome: 'opened', incidentId });
+  if (stored !== undefined && stored.lastSweepId === sweepId) {
+    return ok({
+      outcome: 'updated',
+      incidentId,
+      severity: stored.record.severity,
+      alerts: NO_ALERTS,
+    });
   }
-  if (stored.lastSweepId === sweepId) return ok({ outcome: 'updated', incidentId });
-  const outcome = stored.record.state === 'resolved' ? 'reopened' : 'updated';
-  engine.storage.transactionSync(() => sighting(engine, stored, finding, sweepId, now));
-  return ok({ outcome, incidentId });
+  const outcome =
+    stored === undefined ? 'opened' : stored.record.state === 'resolved' ? 'reopened' : 'updated';
+  const { value: severity, alerts } = engine.collectAlerts(
+    sweepId,
+    options.holdAlerts === true,
+    () =>
+      engine.storage.transactionSync(() =>
+        stored === undefined
+          ? open(engine, incidentId, finding, members, sweepId, now)
+          : sighting(engine, stored, finding, members, sweepId, now),
+      ),
+  );
+  return ok({ outcome, incidentId, severity, alerts });
+}
+
+/** The record's subject fields, from the subjects table. */
+function subjectFields(engine: IncidentEngine, finding: Finding) {
+  return {
+    subjects: engine.subjects.names(),
+    subjectCount: engine.subjects.count(),
+    ...(finding.cause !== undefined && isGroupSubject(finding.subject) && { cause: finding.cause }),
+  };
 }
 
 function open(
   engine: IncidentEngine,
   id: string,
   finding: Finding,
+  members: readonly Finding[],
   sweepId: string,
   now: number,
-): void {
+): Severity {
   const spec = kindSpec(finding.kind);
+  engine.subjects.record(members, sweepId);
   const record: IncidentRecord = {
     id,
     fingerprint: finding.fingerprint,
@@ -80,6 +154,7 @@ function open(
     disclosed: false,
     escalationLevel: 0,
     cleanStreak: 0,
+    ...subjectFields(engine, finding),
   };
   appendObservation(engine, finding, sweepId, now);
   const stored = engine.save(
@@ -95,17 +170,33 @@ function open(
   engine.enqueue(stored.record, 'opened', now);
   engine.scheduleEscalation(stored);
   engine.playbook.start(1, playbookFor(record.kind), engine.context().config.containmentMode, now);
+  return record.severity;
 }
 
-/** A sighting of a known incident: counts it, raises severity, reopens a resolved one. */
+/**
+ * A sighting of a known incident: counts it, raises severity, reopens a resolved one. New
+ * subjects of a group are written in the timeline; while the incident is not resolved,
+ * they get a containment run of their own (a reopen starts one anyway).
+ */
 function sighting(
   engine: IncidentEngine,
   stored: StoredIncident,
   finding: Finding,
+  members: readonly Finding[],
   sweepId: string,
   now: number,
-): void {
+): Severity {
   appendObservation(engine, finding, sweepId, now);
+  const joined = engine.subjects.record(members, sweepId);
+  if (joined.length > 0) {
+    engine.store.append({
+      at: now,
+      actor: 'system',
+      type: 'observation',
+      message: `${joined.length} subject(s) joined in sweep ${sweepId}: ${joined.slice(0, 20).join(', ')}${joined.length > 20 ? `, and ${joined.length - 20} more` : ''}`,
+      data: { sweepId, joined },
+    });
+  }
   const raised = raiseSeverity(stored.record.severity, finding.severity);
   let next = engine.save(
     {
@@ -117,12 +208,24 @@ function sighting(
         lastSeen: finding.observedAt,
         count: stored.record.count + 1,
         cleanStreak: 0,
+        ...subjectFields(engine, finding),
       },
       finding,
       lastSweepId: sweepId,
+      ...(joined.length > 0 &&
+        stored.record.state !== 'resolved' &&
+        actsOnUrls(stored.record) && { playbookRun: stored.playbookRun + 1 }),
     },
     now,
   );
+  if (next.playbookRun !== stored.playbookRun) {
+    engine.playbook.start(
+      next.playbookRun,
+      playbookFor(next.record.kind),
+      engine.context().config.containmentMode,
+      now,
+    );
+  }
   if (raised !== undefined) {
     const detail = `Severity raised from ${stored.record.severity} to ${raised} by a new observation`;
     engine.store.append({
@@ -148,48 +251,65 @@ function sighting(
         'seen again after it was resolved',
       );
   }
+  return next.record.severity;
+}
+
+/** Whether the kind's playbook does anything to the subjects' URLs (purge, quarantine, …). */
+function actsOnUrls(record: IncidentRecord): boolean {
+  return playbookFor(record.kind).some(isEnforcedOnly);
 }
 
 export function cleanSweep(
   engine: IncidentEngine,
   sweepId: string,
+  options: Pick<ObserveOptions, 'holdAlerts'> = {},
 ): Result<CleanSweepOutcome, IncidentRefusal> {
   const stored = engine.store.read();
   if (stored === undefined) return notFound;
   const { record } = stored;
-  if (record.state === 'resolved')
-    return ok({ decision: 'ignored', cleanStreak: record.cleanStreak });
-  if (stored.lastCleanSweepId === sweepId)
-    return ok({ decision: 'counted', cleanStreak: record.cleanStreak });
+  const unchanged = {
+    cleanStreak: record.cleanStreak,
+    severity: record.severity,
+    alerts: NO_ALERTS,
+  };
+  if (record.state === 'resolved') return ok({ decision: 'ignored', ...unchanged });
+  if (stored.lastCleanSweepId === sweepId) return ok({ decision: 'counted', ...unchanged });
   const now = engine.now();
   const threshold = engine.context().config.autoResolveCleanSweeps;
   const streak = record.cleanStreak + 1;
   const decision = planCleanSweep(record, streak, threshold);
-  engine.storage.transactionSync(() => {
-    const next = engine.save(
-      { ...stored, record: { ...record, cleanStreak: streak }, lastCleanSweepId: sweepId },
-      now,
-    );
-    engine.store.append({
-      at: now,
-      actor: 'system',
-      type: 'clean-sweep',
-      message: `Not seen in sweep ${sweepId} (${streak} clean in a row${decision === 'count' ? '' : `, threshold ${threshold}`})`,
-      data: { sweepId, cleanStreak: streak },
-    });
-    if (decision === 'resolve') {
-      const transition = planTransition(facts(next.record), 'resolve', 'system');
-      if (transition.ok)
-        engine.apply(
-          next,
-          transition.value,
-          'system',
-          now,
-          `auto-resolved after ${streak} consecutive clean sweeps`,
-        );
-    }
+  const { alerts } = engine.collectAlerts(sweepId, options.holdAlerts === true, () =>
+    engine.storage.transactionSync(() => {
+      const next = engine.save(
+        { ...stored, record: { ...record, cleanStreak: streak }, lastCleanSweepId: sweepId },
+        now,
+      );
+      engine.store.append({
+        at: now,
+        actor: 'system',
+        type: 'clean-sweep',
+        message: `Not seen in sweep ${sweepId} (${streak} clean in a row${decision === 'count' ? '' : `, threshold ${threshold}`})`,
+        data: { sweepId, cleanStreak: streak },
+      });
+      if (decision === 'resolve') {
+        const transition = planTransition(facts(next.record), 'resolve', 'system');
+        if (transition.ok)
+          engine.apply(
+            next,
+            transition.value,
+            'system',
+            now,
+            `auto-resolved after ${streak} consecutive clean sweeps`,
+          );
+      }
+    }),
+  );
+  return ok({
+    decision: decision === 'resolve' ? 'resolved' : 'counted',
+    cleanStreak: streak,
+    severity: record.severity,
+    alerts,
   });
-  return ok({ decision: decision === 'resolve' ? 'resolved' : 'counted', cleanStreak: streak });
 }
 
 function appendObservation(
