@@ -330,6 +330,17 @@ export class MonitorState extends DurableObject<MonitorEnv> {
   hitRateLimit(key: string, limit: number, windowMs: number, nowMs: number): RateDecision {
     return this.rateWindows.hit(key, limit, windowMs, nowMs);
   }
+
+  /** One authentication attempt: refused while `key` has `limit` failures this window. */
+  authAttempt(
+    key: string,
+    failed: boolean,
+    limit: number,
+    windowMs: number,
+    nowMs: number,
+  ): RateDecision {
+    return this.rateWindows.attempt(key, failed, limit, windowMs, nowMs);
+  }
 }
 
 export function monitorStateStub(
