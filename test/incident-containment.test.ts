@@ -368,6 +368,18 @@ describe('containment of tampered bytes re-verifies by hashing', () => {
     expect(detail.incident.state).toBe('contained');
   });
 
+  it('is never contained on an answer alone when it has no signed hash to compare', async () => {
+    const { clock } = setup(ENFORCE);
+    world(() => GOOD_BYTES);
+    const finding = makeFinding({ kind: 'artifact-hash-mismatch', expected: 'unknown' });
+    const stub = stubOf(finding);
+    await stub.observe(finding, 'sweep-1');
+    await runFor(stub, clock);
+    const detail = await steps(stub);
+    expect(detail.playbook.find((s) => s.step === 'reverify')?.status).toBe('failed');
+    expect(detail.incident.state).toBe('open');
+  });
+
   it('judges each URL of a grouped incident by its own signed hash', async () => {
     const { clock } = setup(ENFORCE);
     const [a, b] = [uniqueUrl('a.tar.gz'), uniqueUrl('b.tar.gz')];
