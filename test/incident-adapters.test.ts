@@ -270,6 +270,22 @@ describe('re-verification of a tampered artifact hashes its bytes', () => {
     expect(asked.every((line) => line.startsWith('GET '))).toBe(true);
   });
 
+  it('compares the whole digest, not a prefix of it', async () => {
+    const served = await sha256Hex(good);
+    const last = served.at(-1) === '0' ? '1' : '0';
+    const finding = createFinding(
+      {
+        kind: 'artifact-hash-mismatch',
+        subject: url,
+        summary: 's',
+        expected: `sha256 ${served.slice(0, -1)}${last}, ${good.byteLength} bytes`,
+      },
+      new Date(now()),
+    );
+    const { fetch } = site({ [url]: () => new Response(good) });
+    expect(await createReverify({ fetch })(url, finding)).toMatchObject({ verdict: 'mismatch' });
+  });
+
   it('stops at one byte more than the signed size and calls it a mismatch', async () => {
     const { fetch } = site({ [url]: () => new Response(new Uint8Array([...good, 0])) });
     expect(await createReverify({ fetch, sleep: noWait })(url, await tampered())).toMatchObject({
