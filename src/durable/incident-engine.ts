@@ -28,6 +28,7 @@ import { IncidentOutbox, type EnqueueOptions } from './incident-outbox';
 import { PlaybookRunner } from './incident-playbook';
 import { IncidentScheduler } from './incident-scheduler';
 import { IncidentStore, type StoredIncident } from './incident-store';
+import { AlertGate } from './incident-alert-gate';
 import { IncidentSubjects } from './incident-subjects';
 
 export interface EngineContext {
@@ -39,25 +40,13 @@ export interface EngineContext {
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const notFound = err({ kind: 'not-found' as const });
 
-/** The alerts one sweep call queued, and those it held back (the sweep's alert cap). */
-export interface AlertTally {
-  readonly queued: AlertEvent[];
-  readonly held: AlertEvent[];
-}
-
-interface AlertCollector extends AlertTally {
-  /** Held back instead of queued: the sweep's alert cap was reached. */
-  readonly hold: boolean;
-  readonly sweepId: string;
-}
-
 export class IncidentEngine {
   readonly store: IncidentStore;
   readonly scheduler: IncidentScheduler;
   readonly outbox: IncidentOutbox;
   readonly playbook: PlaybookRunner;
   readonly subjects: IncidentSubjects;
-  private collector: AlertCollector | undefined;
+  readonly alerts: AlertGate;
 
   constructor(
     readonly storage: DurableObjectStorage,
@@ -68,26 +57,7 @@ export class IncidentEngine {
     this.outbox = new IncidentOutbox(storage, this.store, this.scheduler);
     this.subjects = new IncidentSubjects(storage.sql);
     this.playbook = new PlaybookRunner(storage, this.store, this.scheduler, this.subjects);
-  }
-
-  /**
-   * Runs a sweep's call and tallies the alerts it raised. With `hold`, each alert is written
-   * to the timeline as held back instead of queued: nothing is lost, the cap alert names it,
-   * and the escalation timer still runs. Synchronous, so no other call interleaves.
-   */
-  collectAlerts<T>(
-    sweepId: string,
-    hold: boolean,
-    work: () => T,
-  ): { value: T; alerts: AlertTally } {
-    const collector: AlertCollector = { hold, sweepId, queued: [], held: [] };
-    this.collector = collector;
-    try {
-      const value = work();
-      return { value, alerts: { queued: collector.queued, held: collector.held } };
-    } finally {
-      this.collector = undefined;
-    }
+    this.alerts = new AlertGate(this.store);
   }
 
   now(): number {
@@ -254,24 +224,8 @@ export class IncidentEngine {
     now: number,
     options: EnqueueOptions = {},
   ): void {
-    const collector = this.collector;
-    if (collector?.hold) {
-      collector.held.push(event);
-      this.store.append({
-        at: now,
-        actor: 'system',
-        type: 'alert',
-        message: `Held back the ${event} alert: the alert cap of sweep ${collector.sweepId} was reached (ALERT_CAP_PER_SWEEP); the cap alert of that sweep lists it`,
-        data: {
-          event,
-          held: true,
-          sweepId: collector.sweepId,
-          ...(options.detail !== undefined && { detail: options.detail }),
-        },
-      });
-      return;
-    }
-    collector?.queued.push(event);
+    // The sweep's alert cap may hold it back (into the timeline).
+    if (this.alerts.holds(event, now, options.detail)) return;
     const { config } = this.context();
     this.outbox.enqueue(
       record,

@@ -22,11 +22,13 @@ import { defaultIncidentDependencies, type IncidentDependencies } from './incide
 import { IncidentEngine, type EngineContext } from './incident-engine';
 import * as operations from './incident-operations';
 import * as sightings from './incident-sightings';
-import type { CleanSweepOutcome, ObserveOptions, ObserveOutcome } from './incident-sightings';
+import type { ObserveOptions, ObserveOutcome } from './incident-sightings';
+import { cleanSweep, type CleanSweepOutcome } from './incident-clean-sweep';
 import { createIncidentTables } from './incident-schema';
 import { runDueTasks, syncIndex } from './incident-tasks';
 
-export type { CleanSweepOutcome, ObserveOptions, ObserveOutcome } from './incident-sightings';
+export type { ObserveOptions, ObserveOutcome } from './incident-sightings';
+export type { CleanSweepOutcome } from './incident-clean-sweep';
 
 export class IncidentObject extends DurableObject<MonitorEnv> {
   /** Replaceable in tests (clock, channels, secrets); read on every call. */
@@ -57,7 +59,7 @@ export class IncidentObject extends DurableObject<MonitorEnv> {
     sweepId: string,
     options?: Pick<ObserveOptions, 'holdAlerts'>,
   ): Promise<Result<CleanSweepOutcome, IncidentRefusal>> {
-    return this.settle(sightings.cleanSweep(this.engine, sweepId, options));
+    return this.settle(cleanSweep(this.engine, sweepId, options));
   }
 
   /**

@@ -1,29 +1,18 @@
 /**
- * What a sweep tells an incident: a sighting (open, count, raise severity, reopen) or a
- * clean sweep (count towards auto-resolve). Deduplicated by sweep id, because the sweep
- * job may report the same sweep twice. A grouped incident (one cause, many subjects; see
+ * What a sweep tells an incident it saw: a sighting (open, count, raise severity, reopen;
+ * a sweep that did not see it is incident-clean-sweep.ts). Deduplicated by sweep id,
+ * because the sweep job may report the same sweep twice. A grouped incident (one cause, many subjects; see
  * src/core/incident-grouping.ts) gets its members with each sighting: every subject is
  * kept, and one that joins later is written in the timeline and brought under containment.
  */
 import { kindSpec, type Finding, type Severity } from '../core/findings';
 import { incidentIdOf, invalidFindingReason, type IncidentRecord } from '../core/incident';
 import { isGroupSubject } from '../core/incident-grouping';
-import {
-  planCleanSweep,
-  planTransition,
-  raiseSeverity,
-  type IncidentRefusal,
-} from '../core/incident-lifecycle';
+import { planTransition, raiseSeverity, type IncidentRefusal } from '../core/incident-lifecycle';
 import { isEnforcedOnly, limitEvidence, playbookFor } from '../core/playbooks';
 import { err, ok, type Result } from '../core/result';
-import {
-  facts,
-  iso,
-  notFound,
-  without,
-  type AlertTally,
-  type IncidentEngine,
-} from './incident-engine';
+import { facts, iso, without, type IncidentEngine } from './incident-engine';
+import type { AlertTally } from './incident-alert-gate';
 import type { StoredIncident } from './incident-store';
 
 /** Members one group sighting may carry (the whole archive has fewer artifacts). */
@@ -45,15 +34,7 @@ export interface ObserveOutcome {
   readonly alerts: AlertTally;
 }
 
-/** What a clean sweep did: resolved it, counted towards resolving, or nothing (resolved). */
-export interface CleanSweepOutcome {
-  readonly decision: 'resolved' | 'counted' | 'ignored';
-  readonly cleanStreak: number;
-  readonly severity: Severity;
-  readonly alerts: AlertTally;
-}
-
-const NO_ALERTS: AlertTally = { queued: [], held: [] };
+export const NO_ALERTS: AlertTally = { queued: [], held: [] };
 
 function invalidObservation(
   input: Finding,
@@ -104,7 +85,7 @@ export async function observe(
   }
   const outcome =
     stored === undefined ? 'opened' : stored.record.state === 'resolved' ? 'reopened' : 'updated';
-  const { value: severity, alerts } = engine.collectAlerts(
+  const { value: severity, alerts } = engine.alerts.collect(
     sweepId,
     options.holdAlerts === true,
     () =>
@@ -257,59 +238,6 @@ function sighting(
 /** Whether the kind's playbook does anything to the subjects' URLs (purge, quarantine, …). */
 function actsOnUrls(record: IncidentRecord): boolean {
   return playbookFor(record.kind).some(isEnforcedOnly);
-}
-
-export function cleanSweep(
-  engine: IncidentEngine,
-  sweepId: string,
-  options: Pick<ObserveOptions, 'holdAlerts'> = {},
-): Result<CleanSweepOutcome, IncidentRefusal> {
-  const stored = engine.store.read();
-  if (stored === undefined) return notFound;
-  const { record } = stored;
-  const unchanged = {
-    cleanStreak: record.cleanStreak,
-    severity: record.severity,
-    alerts: NO_ALERTS,
-  };
-  if (record.state === 'resolved') return ok({ decision: 'ignored', ...unchanged });
-  if (stored.lastCleanSweepId === sweepId) return ok({ decision: 'counted', ...unchanged });
-  const now = engine.now();
-  const threshold = engine.context().config.autoResolveCleanSweeps;
-  const streak = record.cleanStreak + 1;
-  const decision = planCleanSweep(record, streak, threshold);
-  const { alerts } = engine.collectAlerts(sweepId, options.holdAlerts === true, () =>
-    engine.storage.transactionSync(() => {
-      const next = engine.save(
-        { ...stored, record: { ...record, cleanStreak: streak }, lastCleanSweepId: sweepId },
-        now,
-      );
-      engine.store.append({
-        at: now,
-        actor: 'system',
-        type: 'clean-sweep',
-        message: `Not seen in sweep ${sweepId} (${streak} clean in a row${decision === 'count' ? '' : `, threshold ${threshold}`})`,
-        data: { sweepId, cleanStreak: streak },
-      });
-      if (decision === 'resolve') {
-        const transition = planTransition(facts(next.record), 'resolve', 'system');
-        if (transition.ok)
-          engine.apply(
-            next,
-            transition.value,
-            'system',
-            now,
-            `auto-resolved after ${streak} consecutive clean sweeps`,
-          );
-      }
-    }),
-  );
-  return ok({
-    decision: decision === 'resolve' ? 'resolved' : 'counted',
-    cleanStreak: streak,
-    severity: record.severity,
-    alerts,
-  });
 }
 
 function appendObservation(
