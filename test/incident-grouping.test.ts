@@ -193,6 +193,24 @@ describe('grouped incidents through the incident objects', () => {
     expect(slack.events()).toEqual(['opened']);
   });
 
+  it('keeps every member when the hash queue reports one sweep in several batches', async () => {
+    const tampered = (i: number) =>
+      finding({ kind: 'artifact-hash-mismatch', release: 'v24.11.1', subject: urlOf(i) });
+    const batch = (findings: Finding[]) =>
+      reportSweepFindings(env, {
+        sweepId: 'sweep-queued',
+        findings,
+        now: new Date(clock.now),
+        checkedKinds: [],
+      });
+    await batch([tampered(1), tampered(2)]);
+    await batch([tampered(3), tampered(4)]);
+    const detail = await detailOf(groupFingerprintOf(tampered(1)) as string);
+    expect([...(detail.incident.subjects ?? [])].sort()).toEqual([1, 2, 3, 4].map(urlOf).sort());
+    expect(detail.incident.count).toBe(1);
+    expect(detail.playbook.filter((step) => step.step === 'quarantine')).toHaveLength(2);
+  });
+
   it('routes a lone later sighting to its open group rather than a new incident', async () => {
     const first = [cachePolicy(urlOf(1)), cachePolicy(urlOf(2))];
     await sweep(first);
