@@ -6,17 +6,21 @@
  * kept, and one that joins later is written in the timeline and brought under containment.
  */
 import { kindSpec, type Finding, type Severity } from '../core/findings';
-import { incidentIdOf, invalidFindingReason, type IncidentRecord } from '../core/incident';
-import { isGroupSubject } from '../core/incident-grouping';
+import { incidentIdOf, type IncidentRecord } from '../core/incident';
 import { planTransition, raiseSeverity, type IncidentRefusal } from '../core/incident-lifecycle';
-import { isEnforcedOnly, limitEvidence, playbookFor } from '../core/playbooks';
+import { limitEvidence, playbookFor } from '../core/playbooks';
 import { err, ok, type Result } from '../core/result';
 import { facts, iso, without, type IncidentEngine } from './incident-engine';
 import type { AlertTally } from './incident-alert-gate';
 import type { StoredIncident } from './incident-store';
-
-/** Members one group sighting may carry (the whole archive has fewer artifacts). */
-export const MAX_GROUP_MEMBERS = 50_000;
+import {
+  actsOnUrls,
+  announceRaise,
+  invalidObservation,
+  lateMembers,
+  recordSubjects,
+  subjectFields,
+} from './incident-group-sightings';
 
 export interface ObserveOptions {
   /** A group's member findings, each of the group's kind; only for a group finding. */
@@ -36,29 +40,6 @@ export interface ObserveOutcome {
 
 export const NO_ALERTS: AlertTally = { queued: [], held: [] };
 
-function invalidObservation(
-  input: Finding,
-  sweepId: string,
-  members: readonly Finding[] | undefined,
-): string | undefined {
-  const problem =
-    invalidFindingReason(input) ??
-    (typeof sweepId === 'string' && sweepId !== '' ? undefined : 'a sweep id is required');
-  if (problem !== undefined) return problem;
-  const group = isGroupSubject(input.subject);
-  if (members === undefined) return group ? 'a group finding needs its members' : undefined;
-  if (!group) return 'only a group finding has members';
-  if (!Array.isArray(members) || members.length === 0 || members.length > MAX_GROUP_MEMBERS)
-    return `a group has 1 to ${MAX_GROUP_MEMBERS} members`;
-  for (const member of members) {
-    const reason = invalidFindingReason(member);
-    if (reason !== undefined) return `member: ${reason}`;
-    if (member.kind !== input.kind) return 'every member has the group’s kind';
-    if (isGroupSubject(member.subject)) return 'a member cannot be a group';
-  }
-  return undefined;
-}
-
 export async function observe(
   engine: IncidentEngine,
   input: Finding,
@@ -76,12 +57,21 @@ export async function observe(
     return err({ kind: 'invalid-input', detail: 'this incident belongs to another fingerprint' });
   }
   if (stored !== undefined && stored.lastSweepId === sweepId) {
-    return ok({
-      outcome: 'updated',
-      incidentId,
-      severity: stored.record.severity,
-      alerts: NO_ALERTS,
-    });
+    // A sweep reported again is a no-op, but a group may get more members under one sweep
+    // id (the hash queue reports a sweep in batches): none of them may be dropped.
+    if (options.members === undefined)
+      return ok({
+        outcome: 'updated',
+        incidentId,
+        severity: stored.record.severity,
+        alerts: NO_ALERTS,
+      });
+    const late = engine.alerts.collect(sweepId, options.holdAlerts === true, () =>
+      engine.storage.transactionSync(() =>
+        lateMembers(engine, stored, finding, members, sweepId, now),
+      ),
+    );
+    return ok({ outcome: 'updated', incidentId, severity: late.value, alerts: late.alerts });
   }
   const outcome =
     stored === undefined ? 'opened' : stored.record.state === 'resolved' ? 'reopened' : 'updated';
@@ -96,15 +86,6 @@ export async function observe(
       ),
   );
   return ok({ outcome, incidentId, severity, alerts });
-}
-
-/** The record's subject fields, from the subjects table. */
-function subjectFields(engine: IncidentEngine, finding: Finding) {
-  return {
-    subjects: engine.subjects.names(),
-    subjectCount: engine.subjects.count(),
-    ...(finding.cause !== undefined && isGroupSubject(finding.subject) && { cause: finding.cause }),
-  };
 }
 
 function open(
@@ -168,16 +149,7 @@ function sighting(
   now: number,
 ): Severity {
   appendObservation(engine, finding, sweepId, now);
-  const joined = engine.subjects.record(members, sweepId);
-  if (joined.length > 0) {
-    engine.store.append({
-      at: now,
-      actor: 'system',
-      type: 'observation',
-      message: `${joined.length} subject(s) joined in sweep ${sweepId}: ${joined.slice(0, 20).join(', ')}${joined.length > 20 ? `, and ${joined.length - 20} more` : ''}`,
-      data: { sweepId, joined },
-    });
-  }
+  const joined = recordSubjects(engine, members, sweepId, now);
   const raised = raiseSeverity(stored.record.severity, finding.severity);
   let next = engine.save(
     {
@@ -207,20 +179,7 @@ function sighting(
       now,
     );
   }
-  if (raised !== undefined) {
-    const detail = `Severity raised from ${stored.record.severity} to ${raised} by a new observation`;
-    engine.store.append({
-      at: now,
-      actor: 'system',
-      type: 'severity-change',
-      message: detail,
-      data: { from: stored.record.severity, to: raised },
-    });
-    if (next.record.state !== 'resolved') {
-      engine.enqueue(next.record, 'severity-changed', now, { detail });
-      engine.scheduleEscalation(next);
-    }
-  }
+  if (raised !== undefined) announceRaise(engine, next, stored.record.severity, now);
   if (next.record.state === 'resolved') {
     const transition = planTransition(facts(next.record), 'reopen', 'system');
     if (transition.ok)
@@ -233,11 +192,6 @@ function sighting(
       );
   }
   return next.record.severity;
-}
-
-/** Whether the kind's playbook does anything to the subjects' URLs (purge, quarantine, …). */
-function actsOnUrls(record: IncidentRecord): boolean {
-  return playbookFor(record.kind).some(isEnforcedOnly);
 }
 
 function appendObservation(
