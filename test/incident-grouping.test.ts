@@ -79,7 +79,6 @@ describe('the cause of a finding', () => {
     const cause = causeOf(cachePolicy(urlOf(1), `a\u0000b\r\n${'x'.repeat(5000)}`));
     expect(cause).toBeDefined();
     expect(cause?.length).toBeLessThanOrEqual(200);
-    // eslint-disable-next-line no-control-regex
     expect(cause).not.toMatch(/[\u0000-\u001f]/);
   });
 
