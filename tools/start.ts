@@ -143,7 +143,6 @@ async function main(): Promise<void> {
         const lines = pending.split(/\r?\n/);
         pending = lines.pop() ?? '';
         for (const line of lines) {
-          // eslint-disable-next-line no-control-regex
           const ready = /Ready on (https?:\/\/\S+)/.exec(line.replace(/\u001b\[[0-9;]*m/g, ''));
           if (ready?.[1] !== undefined && origin === undefined) {
             origin = ready[1].replace(/\/+$/, '');
