@@ -161,4 +161,20 @@ describe('units and counters', () => {
       expect(name!.endsWith('_total'), `${name} is a ${type}`).toBe(type === 'counter');
     }
   });
+
+  it('keeps a hostile release line from breaking the exposition format', () => {
+    const hostile = { ...COVERAGE, line: 'v18.x"} 1\nevil{a="\u0001\uD800\\' };
+    const text = renderMetrics(
+      input([], { sources: { ...input([]).sources, coverage: [hostile] } }),
+      NOW,
+      'operator',
+    );
+    for (const line of text.trimEnd().split('\n')) {
+      expect(line).toMatch(
+        /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="([^"\\]|\\.)*"(,[a-z_]+="([^"\\]|\\.)*")*\})? (-?[0-9.e+]+|NaN|[+-]Inf))$/,
+      );
+    }
+    expect(text).not.toMatch(/^evil/m);
+    expect(text.isWellFormed()).toBe(true);
+  });
 });
