@@ -29,6 +29,8 @@ import type { ManagedProcess } from './processes.ts';
 import { generateWebhookSecret, startAlertReceiver } from './receiver.ts';
 import type { AlertReceiver } from './receiver.ts';
 import { waitUntil } from './waiting.ts';
+import { defaultLogOrigin } from '../../src/core/log-settings.ts';
+import { generateLogKey } from '../log-key.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const WRANGLER_BIN = join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js');
@@ -218,7 +220,9 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   const [port, inspectorPort] = [await freePort(HOST), await freePort(HOST)];
   const origin = `http://${HOST}:${port}`;
   const envFile = join(dir, 'monitor.env');
-  writeEnvFile(envFile, options.secrets);
+  // Every local run has a transparency log, signed with a key made for this run only.
+  const logKey = await generateLogKey(defaultLogOrigin(options.distBaseUrl));
+  writeEnvFile(envFile, { LOG_SIGNING_KEY: logKey.privateKey, ...options.secrets });
   const stateDir = join(dir, 'state');
   const workerDir = snapshotWorker(join(dir, 'worker'));
   const vars: Record<string, string> = {
