@@ -81,6 +81,8 @@ export interface Stack {
   readonly monitorProcess: ManagedProcess;
   readonly siteProcess: ManagedProcess;
   readonly stateDir: string;
+  /** The verifier key of the monitor's throwaway transparency log key. */
+  readonly logVerifierKey?: string;
   /** Stops everything and removes the temporary directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -130,6 +132,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       monitorProcess: wrangler.process,
       siteProcess: site.process,
       stateDir: wrangler.stateDir,
+      ...(wrangler.logVerifierKey !== undefined && { logVerifierKey: wrangler.logVerifierKey }),
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -194,6 +197,8 @@ export interface WranglerDev {
   readonly origin: string;
   /** Its `--persist-to` directory. */
   readonly stateDir: string;
+  /** The verifier key of this run's throwaway transparency log key (docs/transparency-log.md). */
+  readonly logVerifierKey?: string;
 }
 
 export interface WranglerDevOptions {
@@ -284,7 +289,12 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     },
     { timeoutMs: options.startTimeoutMs, intervalMs: 500 },
   );
-  return { process: monitorProcess, origin, stateDir };
+  return {
+    process: monitorProcess,
+    origin,
+    stateDir,
+    ...(options.secrets['LOG_SIGNING_KEY'] === undefined && { logVerifierKey: logKey.verifierKey }),
+  };
 }
 
 /** What wrangler dev needs to build the Worker; dependencies are linked, not copied. */
