@@ -223,6 +223,33 @@ describe('a sweep with the log on', () => {
   });
 });
 
+describe('the status', () => {
+  it('says whether the log is on, and its size, on /api/status and the status page', async () => {
+    await sweep();
+    const { value: head } = await checkpoint();
+    const status = (await (await get('/api/status')).json()) as { transparencyLog: unknown };
+    expect(status.transparencyLog).toMatchObject({
+      enabled: true,
+      origin: ORIGIN,
+      size: head.size,
+    });
+    const page = await (await get('/')).text();
+    expect(page).toContain(`Transparency log ${ORIGIN}: ${head.size} entries.`);
+
+    const off = { ...logEnv, LOG_SIGNING_KEY: undefined } as MonitorEnv;
+    const offStatus = (await (await get('/api/status', off)).json()) as {
+      transparencyLog: unknown;
+    };
+    expect(offStatus.transparencyLog).toEqual({
+      enabled: false,
+      reason: 'LOG_SIGNING_KEY is not set',
+    });
+    expect(await (await get('/', off)).text()).toContain(
+      'Transparency log: off (LOG_SIGNING_KEY is not set).',
+    );
+  });
+});
+
 describe('the log off', () => {
   it('answers 503 on every log route and keeps nothing, while the sweep runs as before', async () => {
     const off = { ...logEnv, LOG_SIGNING_KEY: undefined } as MonitorEnv;
