@@ -59,7 +59,7 @@ export const FINDING_KINDS = {
     area: 'index',
     runbook: 'data-integrity',
     security: true,
-    title: 'index.json went back in version or dropped a watched release',
+    title: 'index.json went back in version or dropped a watched or pinned release',
   },
   'manifest-missing': {
     severity: 'P2',
@@ -158,6 +158,21 @@ export const FINDING_KINDS = {
     runbook: 'monitor-down',
     security: false,
     title: 'Release key material could not be loaded, so signatures were not judged',
+  },
+  // Severity climbs with how long it lasts (core/manifest-silence.ts): P2, P1, then P0.
+  'manifest-unavailable': {
+    severity: 'P2',
+    area: 'manifests',
+    runbook: 'data-integrity',
+    security: false,
+    title: 'A signed manifest file is answered with anything but the file',
+  },
+  'index-entry-rewritten': {
+    severity: 'P1',
+    area: 'index',
+    runbook: 'data-integrity',
+    security: true,
+    title: 'index.json rewrote a pinned release’s entry',
   },
 } as const satisfies Record<string, KindSpec>;
 

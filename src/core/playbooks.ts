@@ -62,6 +62,8 @@ export const PLAYBOOKS: Record<FindingKind, readonly PlaybookStep[]> = {
   'origin-unavailable': RECORD_ONLY,
   'latency-degraded': RECORD_ONLY,
   'release-keys-unavailable': RECORD_ONLY,
+  'manifest-unavailable': RECORD_ONLY,
+  'index-entry-rewritten': RECORD_ONLY,
 };
 
 export function playbookFor(kind: FindingKind): readonly PlaybookStep[] {
