@@ -418,7 +418,11 @@ describe('signatures', () => {
     origin.on(sigUrl(OLDER), () => hostileResponse(origin.track(endlessBody(HTML_404))), 'GET');
     const hostile = await sweep(origin.fetch);
     await expectSurvived(baseline, hostile, { maxMs: 5_000 });
-    expect(hostile.findings).toEqual([]);
+    // The signature still verifies by the .asc; the .sig of a pinned release that is not
+    // served is itself reported (no silence on manifests), mildly at first.
+    expect(hostile.findings.map((f) => [f.kind, f.severity, f.subject])).toEqual([
+      ['manifest-unavailable', 'P2', sigUrl(OLDER)],
+    ]);
     expect(origin.probes()).toHaveLength(1);
     expect(origin.probes()[0]?.bytes).toBeLessThanOrEqual(64 * 1024 + HTML_404.length);
   });
