@@ -9,9 +9,11 @@ import { HTTPException } from 'hono/http-exception';
 import { reportError } from '../adapters/sentry';
 import { runSweep } from '../jobs/sweep';
 import type { AppBindings, AppDependencies } from './app-env';
+import { unmatchedRequestProblem } from './method-not-allowed';
 import { HttpProblem, problemResponse } from './problem';
 import { registerActionRoutes } from './routes-actions';
 import { registerApiRoutes } from './routes-api';
+import { registerLogRoutes } from './routes-log';
 import { registerMetricsRoute } from './routes-metrics';
 import { registerPublicRoutes } from './routes-public';
 import { securityHeaders } from './security-headers';
@@ -33,12 +35,13 @@ export function createApp(overrides: Partial<AppDependencies> = {}): Hono<AppBin
   registerApiRoutes(app, deps);
   registerActionRoutes(app, deps);
   registerMetricsRoute(app, deps);
+  // The transparency log: checkpoint, tiles, lookups (src/http/routes-log.ts).
+  registerLogRoutes(app);
   // Slack's buttons: Slack-signed requests, not bearer tokens (src/http/slack-interactions.ts).
   registerSlackInteractions(app, { now: deps.now });
 
-  app.notFound(() =>
-    problemResponse(new HttpProblem('not-found', 'Nothing is served at this path.')),
-  );
+  // Unknown path: 404; known path, unsupported method: 405 with Allow (RFC 9110).
+  app.notFound((c) => problemResponse(unmatchedRequestProblem(app.routes, c.req.raw)));
   app.onError((error) => {
     if (error instanceof HttpProblem) return problemResponse(error);
     if (error instanceof HTTPException && error.status < 500) {

@@ -11,11 +11,13 @@ export type ProblemType =
   | 'unsupported-media-type'
   | 'unauthorized'
   | 'not-found'
+  | 'method-not-allowed'
   | 'conflict'
   | 'sweep-running'
   | 'payload-too-large'
   | 'rate-limited'
-  | 'internal-error';
+  | 'internal-error'
+  | 'log-unavailable';
 
 /** Where the problem types are described; `type` is this plus `#problem-<type>`. */
 export const PROBLEM_TYPE_BASE =
@@ -27,11 +29,13 @@ const TITLES: Record<ProblemType, string> = {
   'unsupported-media-type': 'Unsupported media type',
   unauthorized: 'Unauthorized',
   'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
   conflict: 'Conflict',
   'sweep-running': 'A sweep is already running',
   'payload-too-large': 'Payload too large',
   'rate-limited': 'Too many requests',
   'internal-error': 'Internal error',
+  'log-unavailable': 'Transparency log unavailable',
 };
 
 const STATUS: Record<ProblemType, number> = {
@@ -40,11 +44,13 @@ const STATUS: Record<ProblemType, number> = {
   'unsupported-media-type': 415,
   unauthorized: 401,
   'not-found': 404,
+  'method-not-allowed': 405,
   conflict: 409,
   'sweep-running': 409,
   'payload-too-large': 413,
   'rate-limited': 429,
   'internal-error': 500,
+  'log-unavailable': 503,
 };
 
 /** The body of every error response. */
