@@ -113,7 +113,9 @@ describe('verifyManifestSignature: signatures that sign no document', () => {
     packet.signatureType = enums.signature.standalone;
     packet.publicKeyAlgorithm = trusted.privateKey.keyPacket.algorithm;
     packet.hashAlgorithm = enums.hash.sha256;
-    await packet.sign(trusted.privateKey.keyPacket, {}, SIGNED_AT, false, openpgpDefaults);
+    // openpgp's declarations omit the config argument that sign() reads at run time.
+    const signPacket = packet.sign.bind(packet) as (...args: unknown[]) => Promise<void>;
+    await signPacket(trusted.privateKey.keyPacket, {}, SIGNED_AT, false, openpgpDefaults);
     const packets = new PacketList<SignaturePacket>();
     packets.push(packet);
     const detachedSignature = new Signature(packets).write() as Uint8Array;
