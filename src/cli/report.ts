@@ -47,17 +47,26 @@ export interface LogReport {
   readonly treeSize: number;
   /** Base64, as in the checkpoint. */
   readonly rootHash: string;
+  /** The signed checkpoint, exactly as served (evidence). */
+  readonly checkpoint: string;
   /** The checkpoint this machine had seen before, when there was one. */
-  readonly previous?: { readonly treeSize: number; readonly rootHash: string };
-  /** True when the new checkpoint is consistent with `previous` (or there was none). */
+  readonly previous?: {
+    readonly treeSize: number;
+    readonly rootHash: string;
+    readonly seenAt: string;
+  };
+  /** False when the new checkpoint does not extend `previous`. */
   readonly consistent: boolean;
-  /** Each hash looked up, and the log entry that holds it. */
+  /** Each verified hash, and the log entry that records it. */
   readonly hashes: readonly {
     readonly sha256: string;
     readonly found: boolean;
     readonly index?: number;
+    /** `manifest` or `artifact`: the kind of entry that records it. */
     readonly type?: string;
   }[];
+  /** Where the checkpoint was saved for the next run, and whether that worked. */
+  readonly cache: { readonly file: string; readonly saved: boolean; readonly error?: string };
 }
 
 export interface TrustReport {

@@ -90,6 +90,7 @@ export async function runVerify(
       hashes: checked.verifiedHashes,
       cacheDir: env.cacheDir,
       timeoutMs: common.timeoutMs,
+      now: env.now,
       ...(common.userAgent !== undefined && { userAgent: common.userAgent }),
     });
     log = witnessed.report;

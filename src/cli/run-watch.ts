@@ -154,6 +154,7 @@ export async function runWatch(
       hashes,
       cacheDir: env.cacheDir,
       timeoutMs: common.timeoutMs,
+      now: env.now,
       ...(common.userAgent !== undefined && { userAgent: common.userAgent }),
     });
     log = witnessed.report;

@@ -17,6 +17,9 @@ import type { ProgressReporter } from './progress';
 import type { FileReport, TrustReport } from './report';
 import { selectEntries } from './select-entries';
 import type { TrustSet } from './trust';
+import type { VerifiedHash } from './log-records';
+
+export type { VerifiedHash } from './log-records';
 
 export interface ReleaseCheckContext {
   readonly client: DistClient;
@@ -34,15 +37,6 @@ export interface ReleaseCheck {
   readonly verifiedHashes: readonly VerifiedHash[];
   /** The signed, parsed manifest, when it verified. */
   readonly parsed?: Manifest;
-}
-
-/** A digest that verified, and what it is (for the log lookup and its report). */
-export interface VerifiedHash {
-  readonly sha256: string;
-  readonly type: 'manifest' | 'artifact';
-  readonly release: string;
-  /** For artifacts: the path under the dist root, `v22.12.0/node-v22.12.0.pkg`. */
-  readonly path?: string;
 }
 
 /** The manifest, then local files, then downloads, of one release. */
