@@ -150,7 +150,25 @@ async function downloadOne(
       ],
     };
   }
-  const savedTo = copy !== undefined ? await copy.keep() : undefined;
+  let savedTo: string | undefined;
+  if (copy !== undefined) {
+    try {
+      savedTo = await copy.keep();
+    } catch (cause) {
+      await copy.discard();
+      return {
+        file: { ...base, status: 'unreadable', observed: sha256, bytes },
+        problems: [
+          {
+            code: 'file-unreadable',
+            subject: `${ctx.outDir ?? ''}/${entry.name}`,
+            release,
+            message: `${entry.name} verified but could not be kept under --out ${ctx.outDir ?? ''}: ${cause instanceof Error ? cause.message : String(cause)}.`,
+          },
+        ],
+      };
+    }
+  }
   return {
     file: {
       ...base,

@@ -22,26 +22,26 @@ const BAR_WIDTH = 20;
 
 export function formatProgress(state: ProgressState, columns: number): string {
   const rate = state.elapsedMs > 0 ? (state.doneBytes * 1000) / state.elapsedMs : 0;
-  const parts: string[] = [];
   const total = state.totalBytes;
-  if (total !== undefined && total > 0) {
-    const fraction = Math.min(1, state.doneBytes / total);
-    const filled = Math.floor(fraction * BAR_WIDTH);
-    const bar =
-      '='.repeat(filled) +
-      (filled < BAR_WIDTH ? '>' : '') +
-      ' '.repeat(Math.max(0, BAR_WIDTH - filled - 1));
-    parts.push(`[${bar}]`, `${String(Math.floor(fraction * 100)).padStart(3)}%`);
-    parts.push(`${formatBytes(state.doneBytes)} of ${formatBytes(total)}`);
-  } else {
-    parts.push(formatBytes(state.doneBytes));
-  }
-  parts.push(`${formatBytes(rate)}/s`);
-  if (total !== undefined && rate > 0 && state.doneBytes < total) {
-    parts.push(`ETA ${formatDuration(((total - state.doneBytes) / rate) * 1000)}`);
-  }
+  const known = total !== undefined && total > 0;
+  const fraction = known ? Math.min(1, state.doneBytes / total) : 0;
+  const amounts = [
+    ...(known ? [`${String(Math.floor(fraction * 100)).padStart(3)}%`] : []),
+    known
+      ? `${formatBytes(state.doneBytes)} of ${formatBytes(total)}`
+      : formatBytes(state.doneBytes),
+    `${formatBytes(rate)}/s`,
+    ...(known && rate > 0 && state.doneBytes < total
+      ? [`ETA ${formatDuration(((total - state.doneBytes) / rate) * 1000)}`]
+      : []),
+  ].join('  ');
   const counter = `[${state.index}/${state.count}]`;
-  const tail = parts.join('  ');
+  const filled = Math.floor(fraction * BAR_WIDTH);
+  const bar = `[${'='.repeat(filled)}${filled < BAR_WIDTH ? '>' : ''}${' '.repeat(Math.max(0, BAR_WIDTH - filled - 1))}]`;
+  // The name matters more than the bar: the bar goes first when the line is too narrow.
+  const wanted = Math.min(state.label.length, 30);
+  const withBar = known && columns - counter.length - amounts.length - bar.length - 6 >= wanted;
+  const tail = withBar ? `${bar}  ${amounts}` : amounts;
   const room = columns - counter.length - tail.length - 4;
   const label =
     room >= state.label.length
@@ -113,7 +113,8 @@ export function createProgress(
       drawnAt = now;
       const line = formatProgress(
         { ...current, doneBytes, elapsedMs: now - startedAt },
-        stream.columns ?? 80,
+        // A pseudo-terminal may report 0 columns.
+        stream.columns !== undefined && stream.columns >= 40 ? stream.columns : 80,
       );
       stream.write(`${CLEAR_LINE}${line}`);
     },
