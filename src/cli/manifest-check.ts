@@ -34,6 +34,8 @@ export type SignatureReport =
 
 export interface ManifestReport {
   readonly url: string;
+  /** index.json's date of the release (`YYYY-MM-DD`), when index.json lists it. */
+  readonly releaseDate?: string;
   /** SHA-256 of SHASUMS256.txt as served. */
   readonly sha256?: string;
   readonly entries?: number;
@@ -54,6 +56,8 @@ export interface ManifestCheckContext {
   readonly maxManifestBytes: number;
   readonly sha1Cutoff: Date;
   readonly now: Date;
+  /** index.json's date of the release, for the binding rules; undefined when unknown. */
+  readonly releaseDate?: string;
 }
 
 /** The signature files are small; anything larger is not a signature. */
@@ -70,7 +74,10 @@ export async function checkManifest(
   release: string,
 ): Promise<ManifestCheck> {
   const urls = manifestUrls(ctx.distUrl, release);
-  const base: ManifestReport = { url: urls.shasums };
+  const base: ManifestReport = {
+    url: urls.shasums,
+    ...(ctx.releaseDate !== undefined && { releaseDate: ctx.releaseDate }),
+  };
   const fail = (problem: Problem, report: ManifestReport = base): ManifestCheck => ({
     report,
     problems: [problem],
@@ -104,7 +111,7 @@ export async function checkManifest(
     }
   }
   const text = fetched.value.text;
-  const report: ManifestReport = { url: urls.shasums, sha256: await sha256Hex(text) };
+  const report: ManifestReport = { ...base, sha256: await sha256Hex(text) };
 
   const [detached, clearsigned] = await Promise.all([
     fetchOptional(ctx.client, urls.signature, release),

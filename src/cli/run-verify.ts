@@ -7,7 +7,7 @@ import { exitCodeOf, isFailure, outcomeOf, type Problem } from './problems';
 import { createProgress, type ProgressStream } from './progress';
 import { RESULT_SCHEMA, type LogReport, type VerifyResult } from './report';
 import { loadTrustSet } from './trust';
-import { checkRelease, trustReport } from './verify';
+import { checkRelease, releaseDateOf, trustReport } from './verify';
 import { witnessLog } from './log-witness';
 
 /** What a run needs from the process: the clock, stderr for progress, the tool's version. */
@@ -80,6 +80,7 @@ export async function runVerify(
     command.release,
     command.files,
     command.download,
+    await releaseDateOf(client, common, command.release),
   );
 
   const problems: Problem[] = [...checked.problems];

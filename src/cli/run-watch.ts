@@ -122,6 +122,7 @@ export async function runWatch(
       release.version,
       [],
       { ...command.download, lenientGlobs: true },
+      release.entry.date,
     );
     releases.push({
       release: release.version,

@@ -7,7 +7,9 @@
  * failed release is already a failure, and its bytes must not be looked up as if good.
  */
 import type { DistClient } from '../adapters/dist-client';
+import { parseIndexJson } from '../core/index-json';
 import type { Manifest } from '../core/manifest';
+import { indexJsonUrl } from '../core/manifest-urls';
 import type { CommonOptions, DownloadOptions } from './options';
 import { downloadArtifacts } from './downloads';
 import { checkLocalFiles } from './local-files';
@@ -45,6 +47,7 @@ export async function checkRelease(
   release: string,
   files: readonly string[],
   download: DownloadOptions & { readonly lenientGlobs?: boolean },
+  releaseDate?: string,
 ): Promise<ReleaseCheck> {
   const checked = await checkManifest(
     {
@@ -54,6 +57,7 @@ export async function checkRelease(
       maxManifestBytes: ctx.common.maxManifestBytes,
       sha1Cutoff: ctx.common.sha1Cutoff,
       now: ctx.now,
+      ...(releaseDate !== undefined && { releaseDate }),
     },
     release,
   );
@@ -124,6 +128,24 @@ async function downloadSelected(
     release,
     selected.entries,
   );
+}
+
+/**
+ * index.json's date for `release`, for the binding rules; undefined when index.json cannot
+ * be read or does not list it (those rules then judge without it: the site cannot make a
+ * release pass by hiding its date, only lose the check that needs it).
+ */
+export async function releaseDateOf(
+  client: DistClient,
+  common: CommonOptions,
+  release: string,
+): Promise<string | undefined> {
+  const fetched = await client.getText(indexJsonUrl(common.distUrl), {
+    maxBytes: common.maxIndexBytes,
+  });
+  if (!fetched.ok) return undefined;
+  const index = parseIndexJson(fetched.value.text, { maxBytes: common.maxIndexBytes });
+  return index.ok ? index.value.find((entry) => entry.version === release)?.date : undefined;
 }
 
 export function trustReport(trust: TrustSet): TrustReport {
