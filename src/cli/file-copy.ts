@@ -7,6 +7,7 @@
  * names are plain relative paths already; this is the second lock). Each attempt of the
  * download (`sink()`) starts the file over.
  */
+import { rmSync } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { BodySink } from '../adapters/dist-body';
@@ -18,6 +19,15 @@ export interface FileCopy {
   keep(): Promise<string>;
   /** Removes the partial file. Never throws. */
   discard(): Promise<void>;
+}
+
+/** Partial files not yet kept or discarded, for `removePartialFiles` on an interrupt. */
+const pending = new Set<string>();
+
+/** Removes every partial file still open (Ctrl-C in the middle of a download). */
+export function removePartialFiles(): void {
+  for (const path of pending) rmSync(path, { force: true });
+  pending.clear();
 }
 
 export class UnsafeOutputPathError extends Error {
@@ -34,6 +44,7 @@ export async function createFileCopy(outDir: string, name: string): Promise<File
   await mkdir(dirname(target), { recursive: true });
   const partial = `${target}.partial`;
   const handle: FileHandle = await open(partial, 'w');
+  pending.add(partial);
   let position = 0;
   let ready: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -65,11 +76,13 @@ export async function createFileCopy(outDir: string, name: string): Promise<File
       await handle.sync();
       await close();
       await rename(partial, target);
+      pending.delete(partial);
       return target;
     },
     async discard() {
       await close().catch(() => undefined);
       await rm(partial, { force: true }).catch(() => undefined);
+      pending.delete(partial);
     },
   };
 }

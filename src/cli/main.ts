@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import packageJson from '../../package.json';
 import { parseCommandLine } from './args';
+import { removePartialFiles } from './file-copy';
 import { EXIT_ERROR, type ExitCode } from './problems';
 import { renderText } from './render-text';
 import { RESULT_SCHEMA, type RunResult } from './report';
@@ -75,6 +76,13 @@ function cacheDirectory(): string {
 function writeOut(text: string): void {
   process.stdout.write(text);
 }
+
+// Ctrl-C: no half-written file is left under --out, and the exit code says nothing was decided.
+process.once('SIGINT', () => {
+  removePartialFiles();
+  process.stderr.write('\ndist-verify: interrupted; nothing was verified.\n');
+  process.exit(130);
+});
 
 main(process.argv.slice(2)).then(
   (code) => exit(code),
