@@ -151,11 +151,14 @@ async function witness(
   const previous = saved === undefined ? undefined : parseCheckpoint(saved.checkpoint);
   const previousHead = previous?.ok ? previous.value : undefined;
   let consistent = true;
+  // Only a checkpoint proven to extend the saved one replaces it.
+  let advanced = true;
   if (previousHead !== undefined) {
     const advance = await checkAdvance(reader, previousHead, checkpoint);
     if (!advance.ok) {
       if (advance.error.code === 'unreachable') throw new LogUnreachable(advance.error.detail);
       consistent = advance.error.code !== 'log-inconsistent';
+      advanced = false;
       problems.push({
         code: advance.error.code,
         subject: checkpoint.origin,
@@ -200,7 +203,11 @@ async function witness(
   }
 
   const seen = { checkpoint: text, seenAt: options.now.toISOString() };
-  const cacheError = consistent ? await saveCheckpoint(file, seen) : await saveConflict(file, seen);
+  const cacheError = advanced
+    ? await saveCheckpoint(file, seen)
+    : consistent
+      ? undefined
+      : await saveConflict(file, seen);
   return {
     report: {
       origin: checkpoint.origin,
@@ -218,7 +225,7 @@ async function witness(
       hashes,
       cache: {
         file,
-        saved: consistent && cacheError === undefined,
+        saved: advanced && cacheError === undefined,
         ...(cacheError && { error: cacheError }),
       },
     },

@@ -112,6 +112,11 @@ function renderLog(log: LogReport | undefined): string[] {
   const mark = log.consistent && found === log.hashes.length ? OK : BAD;
   return [
     `  ${mark} transparency log ${printable(log.origin, 200)}: ${found} of ${log.hashes.length} hashes included at tree size ${log.treeSize}; ${previous}`,
+    ...(log.cache.error !== undefined
+      ? [
+          `  ${UNKNOWN} the checkpoint could not be saved for the next run (${printable(log.cache.error, 200)}): this run witnessed nothing for later ones`,
+        ]
+      : []),
   ];
 }
 
