@@ -93,6 +93,16 @@ describe('dist site: cloak by client', () => {
     expect((await answer(site, `${V}/${ARTIFACT}`)).sha256).toBe(cleanHash);
   });
 
+  it('forges the answer of a latest path as the release it stands for', async () => {
+    site.tamperArtifact(V, ARTIFACT);
+    site.cloak(`latest-v24.x/*`, { monitor: 'clean' });
+    expect(await answer(site, `latest-v24.x/${ARTIFACT}`, monitor)).toEqual({
+      status: 200,
+      sha256: cleanHash,
+    });
+    expect((await answer(site, `latest-v24.x/${ARTIFACT}`)).sha256).not.toBe(cleanHash);
+  });
+
   it('cloaks every file under a prefix pattern, and nothing outside it', async () => {
     site.cloak(`${V}/*`, { monitor: 403 });
     for (const path of [MANIFEST, `${MANIFEST}.sig`, `${V}/${ARTIFACT}`, `${V}/win-x64/node.exe`]) {

@@ -50,6 +50,20 @@ export async function applyCommand(site: DistSite, command: AttackCommand): Prom
       return site.pruneIndex(command.versions);
     case 'rewrite-index':
       return site.rewriteIndex(command.version, command.fields);
+    case 'origin-fallback':
+      return site.originFallback(command.path);
+    case 'cacheable-404':
+      return site.cacheable404();
+    case 'edge-cache':
+      return site.enableEdgeCache();
+    case 'purge':
+      return site.purge(command.paths);
+    case 'advance-clock':
+      return site.advance(command.ms);
+    case 'promote-release': {
+      const { attack: _attack, ...release } = command;
+      return site.promoteRelease(release);
+    }
     case 'reset':
       return site.reset();
   }

@@ -8,7 +8,7 @@ import type { AttackCommand, AttackName, AudienceRule, ForgedAnswer } from './ty
 
 const VERSION_ATTACKS = ['alter-manifest', 'resign-manifest', 'sign-with-other-key'] as const;
 const PATH_ATTACKS = ['drop-file', 'change-metadata'] as const;
-const BARE_ATTACKS = ['rollback-index', 'reset'] as const;
+const BARE_ATTACKS = ['rollback-index', 'reset', 'cacheable-404', 'edge-cache'] as const;
 
 /** Every attack name, for help texts and validation. */
 export const ATTACK_NAMES: readonly AttackName[] = [
@@ -26,6 +26,10 @@ export const ATTACK_NAMES: readonly AttackName[] = [
   'substitute-manifest',
   'prune-index',
   'rewrite-index',
+  'origin-fallback',
+  'purge',
+  'advance-clock',
+  'promote-release',
 ];
 
 /** Validates untrusted JSON (a CLI flag, a control request) into an AttackCommand. */
@@ -55,7 +59,7 @@ export function parseAttackCommand(value: unknown): AttackCommand {
     return { regions: found as string[] };
   };
   const attack = record.attack;
-  const hostile = parseHostileCommand(record, text);
+  const hostile = parseHostileCommand(record, text) ?? parseProductionCommand(record, text);
   if (hostile !== undefined) return hostile;
   if (attack === 'poison-cache') return { attack, path: text('path'), ...regions() };
   if (attack === 'down') return { attack, ...regions() };
@@ -207,4 +211,70 @@ function audienceRule(value: unknown): AudienceRule | undefined {
   };
   compileAudienceRule(parsed);
   return parsed;
+}
+
+/** The release worker's routine behaviours and the operations around them (issue 14). */
+function parseProductionCommand(
+  record: Record_,
+  text: (field: string) => string,
+): AttackCommand | undefined {
+  const attack = record.attack;
+  const optional = <T>(field: string, valid: (value: unknown) => boolean, what: string) => {
+    const value = record[field];
+    if (value === undefined) return undefined;
+    if (!valid(value))
+      throw new DistSiteError(`attack '${String(attack)}' needs '${field}' as ${what}`);
+    return value as T;
+  };
+  const nonEmptyString = (value: unknown) => typeof value === 'string' && value !== '';
+  if (attack === 'origin-fallback') {
+    const path = optional<string>('path', nonEmptyString, 'a path pattern');
+    return { attack, ...(path !== undefined && { path }) };
+  }
+  if (attack === 'purge') {
+    const paths = optional<string[]>(
+      'paths',
+      isNonEmptyStringList,
+      'a non-empty array of path patterns',
+    );
+    return { attack, ...(paths !== undefined && { paths }) };
+  }
+  if (attack === 'advance-clock') {
+    const ms = record.ms;
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      throw new DistSiteError("attack 'advance-clock' needs a non-negative number 'ms'");
+    }
+    return { attack, ms };
+  }
+  if (attack === 'promote-release') {
+    const date = optional<string>('date', nonEmptyString, 'YYYY-MM-DD');
+    const lts = optional<string | false>(
+      'lts',
+      (value) => value === false || nonEmptyString(value),
+      'a codename or false',
+    );
+    const security = optional<boolean>(
+      'security',
+      (value) => typeof value === 'boolean',
+      'a boolean',
+    );
+    const files = optional<string[]>('files', isNonEmptyStringList, 'a non-empty array of paths');
+    return {
+      attack,
+      version: text('version'),
+      ...(date !== undefined && { date }),
+      ...(lts !== undefined && { lts }),
+      ...(security !== undefined && { security }),
+      ...(files !== undefined && { files }),
+    };
+  }
+  return undefined;
+}
+
+function isNonEmptyStringList(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((item) => typeof item === 'string' && item !== '')
+  );
 }

@@ -44,6 +44,12 @@ export interface AttackState {
   readonly pruned: Set<string>;
   /** Version → fields that replace those of its index entry. */
   readonly rewrites: Map<string, Readonly<Record<string, unknown>>>;
+  /** Paths the worker serves from its origin fallback (an R2 outage); empty = none. */
+  readonly fallback: ((path: string) => boolean)[];
+  /** 404s for files carry the success cache policy (and the edge keeps them). */
+  cacheable404: boolean;
+  /** The edge cache is on (besides the site's `edgeCache` option). */
+  edgeCache: boolean;
 }
 
 export function freshAttackState(): AttackState {
@@ -65,5 +71,8 @@ export function freshAttackState(): AttackState {
     substitutions: new Map(),
     pruned: new Set(),
     rewrites: new Map(),
+    fallback: [],
+    cacheable404: false,
+    edgeCache: false,
   };
 }

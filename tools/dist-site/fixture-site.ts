@@ -1,7 +1,8 @@
 /**
- * The site itself: what it publishes (SiteContent), the attacks on it (SiteAttacks, which it
- * extends), and `handle`, which answers a request as the release worker would, or as the
- * applied attacks make it misbehave.
+ * The site itself: what it publishes (SiteContent), the attacks and modes on it (SiteAttacks,
+ * which it extends), its clock and edge cache, and `handle`, which answers a request in
+ * layers: `down`, then the hostile front (cloak, per-query answers), then the edge cache when
+ * it is on, then the release worker (release-worker.ts) with the content attacks.
  */
 import type * as openpgp from 'openpgp';
 import { applyCommand } from './apply-command.ts';
@@ -13,10 +14,23 @@ import {
   REQUEST_LOG_LIMIT,
   SUCCESS_CACHE_CONTROL,
 } from './constants.ts';
+import {
+  EdgeCache,
+  replay,
+  responseLifetimeMs,
+  sharedLifetimeMs,
+  type CachedAnswer,
+} from './edge-cache.ts';
 import { DistSiteError } from './errors.ts';
 import { forgedResponse, pickForgedAnswer } from './forged-answers.ts';
-import { DEFAULT_MONITOR_AUDIENCE } from './matchers.ts';
-import { errorResponse, rayId, safeDecode, serve, sleep } from './responses.ts';
+import { compilePathPattern, DEFAULT_MONITOR_AUDIENCE } from './matchers.ts';
+import {
+  answerAsWorker,
+  workerResponse,
+  type WorkerAnswer,
+  type WorkerContext,
+} from './release-worker.ts';
+import { errorResponse, rayId, safeDecode, sleep } from './responses.ts';
 import { SiteAttacks } from './site-attacks.ts';
 import { SiteContent } from './site-content.ts';
 import type {
@@ -24,6 +38,7 @@ import type {
   DistSite,
   DistSiteOptions,
   DistSiteState,
+  PromotedRelease,
   ReleaseSpec,
   RequestLogEntry,
 } from './types.ts';
@@ -33,6 +48,9 @@ export class FixtureDistSite extends SiteAttacks implements DistSite {
   readonly fetcher: typeof fetch;
   readonly #originHosts: ReadonlySet<string>;
   readonly #regionColos: Readonly<Record<string, string>>;
+  readonly #edgeCacheAlways: boolean;
+  readonly #cacheTags: boolean;
+  readonly #edge = new EdgeCache();
   #log: RequestLogEntry[] = [];
   #requests = 0;
 
@@ -56,6 +74,8 @@ export class FixtureDistSite extends SiteAttacks implements DistSite {
     this.publicKeyArmored = publicKeyArmored;
     this.#originHosts = new Set(options.originHosts ?? []);
     this.#regionColos = { ...DEFAULT_REGION_COLOS, ...options.regionColos };
+    this.#edgeCacheAlways = options.edgeCache ?? false;
+    this.#cacheTags = options.cacheTags ?? false;
     this.fetcher = (input, init) => this.handle(new Request(input, init));
   }
 
@@ -91,11 +111,51 @@ export class FixtureDistSite extends SiteAttacks implements DistSite {
       releases: this.releases,
       attacks: [...this.attacks.applied],
       requests: this.#requests,
+      now: this.clock.now().toISOString(),
+      edgeCache: { enabled: this.#edgeCacheOn(), entries: this.#edge.size },
     };
   }
 
   apply(command: AttackCommand): Promise<void> {
     return applyCommand(this, command);
+  }
+
+  get now(): Date {
+    return this.clock.now();
+  }
+
+  advance(ms: number): void {
+    this.clock.advance(ms);
+  }
+
+  purge(paths?: readonly string[]): void {
+    const matchers = paths?.map(compilePathPattern);
+    this.#edge.purge(matchers && ((key) => matchers.some((matches) => matches(key))));
+  }
+
+  async promoteRelease(release: PromotedRelease): Promise<void> {
+    const now = this.clock.now();
+    if (!/^v\d+\.\d+\.\d+$/.test(release.version)) {
+      throw new DistSiteError(`bad version ${release.version}`);
+    }
+    const date = release.date ?? now.toISOString().slice(0, 10);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new DistSiteError(`bad date ${date}`);
+    this.content.publish(
+      {
+        version: release.version,
+        date,
+        lts: release.lts ?? false,
+        security: release.security ?? false,
+        ...(release.files !== undefined && { files: release.files }),
+      },
+      now,
+    );
+    await this.content.cleanManifest(release.version);
+  }
+
+  override reset(): void {
+    super.reset();
+    this.#edge.purge();
   }
 
   async handle(request: Request): Promise<Response> {
@@ -120,6 +180,7 @@ export class FixtureDistSite extends SiteAttacks implements DistSite {
     return response;
   }
 
+  /** Down, then the hostile front (cloak, per-query answers), then the edge, then the worker. */
   async #respond(
     request: Request,
     url: URL,
@@ -129,33 +190,48 @@ export class FixtureDistSite extends SiteAttacks implements DistSite {
     const attacks = this.attacks;
     const down = attacks.isDown || (region !== undefined && attacks.downRegions.has(region));
     if (down) return errorResponse(503, 'Service Unavailable', { 'Retry-After': '60' });
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return errorResponse(405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+    const readable = request.method === 'GET' || request.method === 'HEAD';
+    if (readable && path !== undefined && path !== '') {
+      const forged = pickForgedAnswer(request, url, path, attacks);
+      if (forged !== undefined) return forgedResponse(forged, request, path, this.content, attacks);
     }
-    if (path === undefined || path === '') return errorResponse(404, 'Not Found');
-    const forged = pickForgedAnswer(request, url, path, attacks);
-    if (forged !== undefined) {
-      return forgedResponse(forged, request, path, this.content, attacks);
-    }
-    const redirect = attacks.redirects.get(path);
-    if (redirect !== undefined) {
-      return new Response(null, {
-        status: 302,
-        headers: { Location: redirect, 'Cache-Control': SUCCESS_CACHE_CONTROL },
-      });
-    }
-    if (attacks.dropped.has(path)) return errorResponse(404, 'Not Found');
     const viaCache = !this.#bypassesCache(url);
-    const poisonedFor = attacks.poisoned.get(path);
+    const poisonedFor = path === undefined ? undefined : attacks.poisoned.get(path);
     const poisoned =
       poisonedFor === 'all' ||
       (poisonedFor !== undefined && region !== undefined && poisonedFor.has(region));
-    const resource = await this.content.resolve(path, {
+    const context: WorkerContext = {
+      content: this.content,
       attacks,
       tampered: viaCache && poisoned,
-    });
-    if (resource === undefined) return errorResponse(404, 'Not Found');
-    return serve(request, resource);
+      cacheTags: this.#cacheTags,
+    };
+    if (!this.#edgeCacheOn() || !readable || !viaCache) {
+      return workerResponse(request, await answerAsWorker(request, url, context));
+    }
+    return this.#throughEdge(request, url, context);
+  }
+
+  /** A cacheable request: from the edge cache when fresh, else from the worker, then kept. */
+  async #throughEdge(request: Request, url: URL, context: WorkerContext): Promise<Response> {
+    const key = url.pathname.replace(/^\/dist\/?/, '');
+    const now = this.clock.now();
+    const cached = this.#edge.lookup(key, now);
+    if (cached?.fresh) return replay(request, cached.answer, 'HIT', cached.ageMs);
+    // The edge asks the worker for the whole file, whatever the client's range or conditions.
+    const plain = new Request(url, { method: 'GET' });
+    const kept = await keepable(await answerAsWorker(plain, url, context));
+    if (kept === undefined) {
+      const response = workerResponse(request, await answerAsWorker(request, url, context));
+      response.headers.set('cf-cache-status', 'BYPASS');
+      return response;
+    }
+    this.#edge.store(key, kept.answer, kept.ttlMs, now);
+    return replay(request, kept.answer, cached === undefined ? 'MISS' : 'EXPIRED', 0);
+  }
+
+  #edgeCacheOn(): boolean {
+    return this.#edgeCacheAlways || this.attacks.edgeCache;
   }
 
   #bypassesCache(url: URL): boolean {
@@ -166,4 +242,23 @@ export class FixtureDistSite extends SiteAttacks implements DistSite {
       this.#originHosts.has(url.hostname)
     );
   }
+}
+
+/** A worker answer the edge may keep, and for how long; undefined when it may not. */
+async function keepable(
+  answer: WorkerAnswer,
+): Promise<{ answer: CachedAnswer; ttlMs: number } | undefined> {
+  if (answer.kind === 'file') {
+    // Served whole, a file is a 200 with the success policy.
+    const ttlMs = sharedLifetimeMs(SUCCESS_CACHE_CONTROL);
+    return ttlMs === undefined ? undefined : { answer, ttlMs };
+  }
+  const { response } = answer;
+  const ttlMs = responseLifetimeMs(response);
+  if (ttlMs === undefined) return undefined;
+  const body = response.body === null ? null : new Uint8Array(await response.arrayBuffer());
+  return {
+    answer: { kind: 'response', status: response.status, headers: [...response.headers], body },
+    ttlMs,
+  };
 }

@@ -6,7 +6,10 @@
  */
 import type { AttackState } from './attack-state.ts';
 import { cleanView, type SiteContent } from './site-content.ts';
-import { errorResponse, notModifiedResponse, serve, statusText } from './responses.ts';
+import { notModifiedResponse, serveFile } from './file-responses.ts';
+import { substituteLatest } from './release-worker.ts';
+import { latestAliases } from './releases.ts';
+import { errorResponse, statusText } from './responses.ts';
 import type { ForgedAnswer } from './types.ts';
 
 /** The forged answer for this request, or undefined when the site answers normally. */
@@ -37,15 +40,19 @@ export async function forgedResponse(
   content: SiteContent,
   attacks: AttackState,
 ): Promise<Response> {
+  // `latest-v24.x/…` forges the answer of the release it stands for.
+  const file = substituteLatest(path, latestAliases(content.releases));
   if (typeof answer === 'number') {
     if (answer !== 304) return errorResponse(answer, statusText(answer));
     // A 304 nobody asked for: the file's headers, as if the client had it cached.
-    const resource = await content.resolve(path, { attacks, tampered: false });
+    const resource = await content.resolve(file, { attacks, tampered: false });
     return resource === undefined
       ? new Response(null, { status: 304 })
       : notModifiedResponse(resource);
   }
   const view = answer === 'clean' ? cleanView() : { attacks, tampered: true };
-  const resource = await content.resolve(path, view);
-  return resource === undefined ? errorResponse(404, statusText(404)) : serve(request, resource);
+  const resource = await content.resolve(file, view);
+  return resource === undefined
+    ? errorResponse(404, statusText(404))
+    : serveFile(request, resource);
 }

@@ -183,3 +183,58 @@ export function indexEntry(release: ReleaseSpec, files: readonly string[]): Inde
 export function renderIndexJson(entries: readonly IndexEntry[]): string {
   return `[\n${entries.map((entry) => JSON.stringify(entry)).join(',\n')}\n]\n`;
 }
+
+/** The columns of index.tab, in order (nodejs/nodejs-dist-indexer writes both indexes). */
+const TAB_COLUMNS = [
+  'version',
+  'date',
+  'files',
+  'npm',
+  'v8',
+  'uv',
+  'zlib',
+  'openssl',
+  'modules',
+  'lts',
+  'security',
+] as const;
+
+/** One index.tab cell: lists joined by commas, an absent or false value as `-`. */
+function tabCell(value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? '-' : value.join(',');
+  return value === undefined || value === null || value === false || value === ''
+    ? '-'
+    : String(value);
+}
+
+/**
+ * index.tab: a header line, then one tab-separated line per entry of index.json, newest
+ * first (`lts` is the codename or `-`, `security` is `true` or `-`).
+ */
+export function renderIndexTab(entries: readonly IndexEntry[]): string {
+  const lines = [TAB_COLUMNS.join('\t')];
+  for (const entry of entries) lines.push(TAB_COLUMNS.map((c) => tabCell(entry[c])).join('\t'));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The `latest*` directory names and the version each stands for, as the release worker's
+ * `src/constants/latestVersions.json` maps them: `latest` (the newest release),
+ * `latest-v24.x` (the newest of each major line) and `latest-krypton` (the newest of each LTS
+ * codename, lowercase). `releases` come newest first.
+ */
+export function latestAliases(releases: readonly Release[]): Map<string, string> {
+  const aliases = new Map<string, string>();
+  const claim = (alias: string, version: string) => {
+    if (!aliases.has(alias)) aliases.set(alias, version);
+  };
+  for (const { spec } of releases) {
+    claim('latest', spec.version);
+    const major = /^v(\d+)\./.exec(spec.version)?.[1];
+    if (major !== undefined) claim(`latest-v${major}.x`, spec.version);
+    if (typeof spec.lts === 'string' && spec.lts !== '') {
+      claim(`latest-${spec.lts.toLowerCase()}`, spec.version);
+    }
+  }
+  return aliases;
+}

@@ -1,9 +1,9 @@
 /**
- * HTTP answers: resources (a file the site can serve), their content types, the release
- * worker's success and error responses, byte ranges and conditional requests, and the
- * small helpers for paths and ray ids.
+ * HTTP basics: resources (a file the site can serve), their content types, error responses,
+ * reason phrases, and the small helpers for paths and ray ids. How a file is served (per-status
+ * cache policies, conditional and partial requests) is in file-responses.ts.
  */
-import { ERROR_CACHE_CONTROL, SUCCESS_CACHE_CONTROL } from './constants.ts';
+import { ERROR_CACHE_CONTROL } from './constants.ts';
 import { bytesStream, fnv1a, fingerprint } from './bytes.ts';
 /** One servable file, clean or as an attack left it. */
 export interface Resource {
@@ -19,6 +19,8 @@ export function contentTypeOf(path: string): string {
   const types: [RegExp, string][] = [
     [/\.json$/, 'application/json; charset=utf-8'],
     [/\.(txt|asc)$/, 'text/plain; charset=utf-8'],
+    // The release worker overrides the type of .tab files (src/constants/contentTypeOverrides.ts).
+    [/\.tab$/, 'text/plain'],
     [/\.sig$/, 'application/pgp-signature'],
     [/\.(tar\.gz|tgz)$/, 'application/gzip'],
     [/\.tar\.xz$/, 'application/x-xz'],
@@ -53,24 +55,6 @@ export function errorResponse(
       ...extra,
     },
   });
-}
-
-/** A single `bytes=` range, resolved against `size`; undefined when absent or multi-range. */
-export function parseRange(
-  header: string | null,
-  size: number,
-): { start: number; end: number } | 'unsatisfiable' | undefined {
-  if (header === null) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  const [first, last] = [match[1] ?? '', match[2] ?? ''];
-  if (first === '') {
-    const suffix = Math.min(Number(last), size);
-    return suffix === 0 ? 'unsatisfiable' : { start: size - suffix, end: size };
-  }
-  const start = Number(first);
-  const end = last === '' ? size : Math.min(Number(last) + 1, size);
-  return start >= size || end <= start ? 'unsatisfiable' : { start, end };
 }
 
 /** Reason phrases for the statuses the site answers with. */
@@ -113,41 +97,4 @@ export function safeDecode(path: string): string | undefined {
 /** A ray id like Cloudflare's (16 hex digits), unique per request of this site. */
 export function rayId(request: number): string {
   return (fnv1a(`ray-${request}`).toString(16) + request.toString(16)).padStart(16, '0').slice(-16);
-}
-
-/** The headers the release worker sends with a file. */
-function fileHeaders(resource: Resource): Headers {
-  return new Headers({
-    'Content-Type': resource.contentType,
-    'Cache-Control': SUCCESS_CACHE_CONTROL,
-    ETag: resource.etag,
-    'Last-Modified': resource.lastModified.toUTCString(),
-    'Accept-Ranges': 'bytes',
-  });
-}
-
-/** A 304 for a resource: its headers, no body. */
-export function notModifiedResponse(resource: Resource): Response {
-  return new Response(null, { status: 304, headers: fileHeaders(resource) });
-}
-
-/** A 200, 206, 304 or 416 for a resource, with the release worker's headers. */
-export function serve(request: Request, resource: Resource): Response {
-  const headers = fileHeaders(resource);
-  const ifNoneMatch = request.headers.get('If-None-Match');
-  if (ifNoneMatch !== null && ifNoneMatch.split(',').some((tag) => tag.trim() === resource.etag)) {
-    return notModifiedResponse(resource);
-  }
-  const range = parseRange(request.headers.get('Range'), resource.size);
-  if (range === 'unsatisfiable') {
-    return errorResponse(416, 'Range Not Satisfiable', {
-      'Content-Range': `bytes */${resource.size}`,
-    });
-  }
-  const { start, end } = range ?? { start: 0, end: resource.size };
-  headers.set('Content-Length', String(end - start));
-  if (range !== undefined)
-    headers.set('Content-Range', `bytes ${start}-${end - 1}/${resource.size}`);
-  const body = request.method === 'HEAD' ? null : resource.body(start, end);
-  return new Response(body, { status: range === undefined ? 200 : 206, headers });
 }

@@ -4,7 +4,8 @@
  *
  *   node tools/dist-site/server.ts --port 8787 --host 127.0.0.1 [--releases N]
  *     [--artifacts N] [--artifact-size BYTES] [--key-out demo-key.asc] [--origin-host HOST]...
- *     [--monitor-header NAME [--monitor-pattern REGEX]] [--attack '<json command>']...
+ *     [--monitor-header NAME [--monitor-pattern REGEX]] [--edge-cache] [--cache-tags]
+ *     [--attack '<json command>']...
  *
  * Node runs this file directly (type stripping), hence the `.ts` import and no TS-only syntax.
  */
@@ -40,6 +41,9 @@ const USAGE = `Usage: node tools/dist-site/server.ts [options]
   --monitor-header NAME  how cloak attacks recognise the monitor: requests with this header
                          (default cf-worker, which wrangler dev sends too)
   --monitor-pattern RE   ... whose value matches this regular expression
+  --edge-cache           an edge cache honouring s-maxage in front of the site, from the
+                         start (stays on through reset; the clock moves by advance-clock only)
+  --cache-tags           send the release worker's cache-tag headers, as wrangler dev shows them
   --attack JSON          apply an attack command at start (repeatable)
 
 Attacks: ${ATTACK_NAMES.join(', ')} (see tools/dist-site/README.md).`;
@@ -70,6 +74,8 @@ function parseOptions(argv: readonly string[]): ServerOptions | 'help' {
       'origin-host': { type: 'string', multiple: true, default: [] },
       'monitor-header': { type: 'string' },
       'monitor-pattern': { type: 'string' },
+      'edge-cache': { type: 'boolean', default: false },
+      'cache-tags': { type: 'boolean', default: false },
       attack: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -119,6 +125,8 @@ function parseOptions(argv: readonly string[]): ServerOptions | 'help' {
       releases,
       hashStream: hashWithNodeCrypto,
       originHosts: values['origin-host'],
+      edgeCache: values['edge-cache'],
+      cacheTags: values['cache-tags'],
       ...(monitorHeader !== undefined && {
         monitorAudience: {
           header: monitorHeader,

@@ -195,6 +195,21 @@ export class SiteAttacks {
     this.record({ attack: 'rewrite-index', version, fields: { ...fields } });
   }
 
+  originFallback(path?: string): void {
+    this.attacks.fallback.push(path === undefined ? () => true : compilePathPattern(path));
+    this.record({ attack: 'origin-fallback', ...(path !== undefined && { path }) });
+  }
+
+  cacheable404(): void {
+    this.attacks.cacheable404 = true;
+    this.record({ attack: 'cacheable-404' });
+  }
+
+  enableEdgeCache(): void {
+    this.attacks.edgeCache = true;
+    this.record({ attack: 'edge-cache' });
+  }
+
   /** Whether `request` looks like the monitor's under `detect` (default the site's rule). */
   isMonitorRequest(request: Request, detect?: AudienceRule): boolean {
     return compileAudienceRule(detect ?? this.monitorAudience)(request);

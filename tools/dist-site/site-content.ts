@@ -20,6 +20,7 @@ import {
   compareVersionsDescending,
   indexEntry,
   renderIndexJson,
+  renderIndexTab,
   type IndexEntry,
   type Release,
 } from './releases.ts';
@@ -80,8 +81,11 @@ export class SiteContent {
     return this.#releases;
   }
 
-  /** Adds a release (its files become servable at once). */
-  publish(spec: ReleaseSpec): Release {
+  /**
+   * Adds a release (its files become servable at once). Its files are Last-Modified, and its
+   * manifest signed, at noon of its date unless `publishedAt` says when.
+   */
+  publish(spec: ReleaseSpec, publishedAt?: Date): Release {
     if (this.#byVersion.has(spec.version)) {
       throw new DistSiteError(`duplicate release ${spec.version}`);
     }
@@ -90,7 +94,7 @@ export class SiteContent {
     const release: Release = {
       spec,
       files: [...files].sort(),
-      published: new Date(`${spec.date}T12:00:00Z`),
+      published: publishedAt ?? new Date(`${spec.date}T12:00:00Z`),
     };
     this.#byVersion.set(spec.version, release);
     this.#releases = [...this.#releases, release].sort((a, b) =>
@@ -157,10 +161,11 @@ export class SiteContent {
   }
 
   async #resolveContent(path: string, view: ContentView): Promise<Resource | undefined> {
-    if (path === 'index.json') {
+    if (path === 'index.json' || path === 'index.tab') {
       const rolledBack = view.attacks.rolledBack !== view.tampered;
       const newest = this.#releases[rolledBack ? 1 : 0];
-      const text = renderIndexJson(this.indexEntries(view));
+      const entries = this.indexEntries(view);
+      const text = path === 'index.json' ? renderIndexJson(entries) : renderIndexTab(entries);
       return bytesResource(path, encode(text), newest?.published ?? this.#options.now());
     }
     const slash = path.indexOf('/');

@@ -11,9 +11,7 @@
  * `.ts` extension, which Node's type stripping needs.
  *
  * This file is the entry point: it builds the site and re-exports the public API. The site
- * lives in small modules: constants, types, releases (catalogue, index.json), bytes
- * (generated artifacts, hashing), signing (keys, manifests), attack-commands (JSON
- * validation), attack-state, responses (HTTP answers) and fixture-site (the site itself).
+ * lives in small modules with one job each, listed in tools/dist-site/README.md.
  */
 import { DAY_MS } from './constants.ts';
 import { DistSiteError } from './errors.ts';
@@ -45,6 +43,7 @@ export type {
   DistSiteState,
   ForgedAnswer,
   HashStream,
+  PromotedRelease,
   ReleaseSpec,
   RequestLogEntry,
   SignatureForm,

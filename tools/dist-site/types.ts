@@ -62,6 +62,29 @@ export interface DistSiteOptions {
    * production and under `wrangler dev`).
    */
   readonly monitorAudience?: AudienceRule;
+  /**
+   * Put an edge cache in front of the site from the start (it stays on through `reset`):
+   * answers are kept for their `s-maxage` on the site's clock until purged. Default off:
+   * every request reaches the worker, so attacks show at once.
+   */
+  readonly edgeCache?: boolean;
+  /**
+   * Send the worker's `cache-tag` headers, as it shows them without Cloudflare's edge in
+   * front (`wrangler dev`). Default off: the edge removes Cache-Tag before visitors see it.
+   */
+  readonly cacheTags?: boolean;
+}
+
+/** A release `promoteRelease` publishes: its version, the rest defaulted. */
+export interface PromotedRelease {
+  readonly version: string;
+  /** Default: the site clock's day. */
+  readonly date?: string;
+  /** Default false. */
+  readonly lts?: string | false;
+  /** Default false. */
+  readonly security?: boolean;
+  readonly files?: readonly string[];
 }
 
 /**
@@ -143,7 +166,22 @@ export type AttackCommand =
       readonly attack: 'rewrite-index';
       readonly version: string;
       readonly fields: Readonly<Record<string, unknown>>;
-    };
+    }
+  /**
+   * An R2 outage: the worker serves files (all, or those matching `path`) from its origin
+   * fallback: same bytes and Last-Modified, nginx ETags, the success policy on every status.
+   */
+  | { readonly attack: 'origin-fallback'; readonly path?: string }
+  /** 404s for files carry the success cache policy, as the fallback once sent them. */
+  | { readonly attack: 'cacheable-404' }
+  /** An edge cache in front of the site that honours s-maxage, until reset. */
+  | { readonly attack: 'edge-cache' }
+  /** Operation: empties the edge cache, or the entries whose path matches one of `paths`. */
+  | { readonly attack: 'purge'; readonly paths?: readonly string[] }
+  /** Operation: moves the site's clock forward. */
+  | { readonly attack: 'advance-clock'; readonly ms: number }
+  /** Operation: publishes a new release now, without purging the edge cache. */
+  | ({ readonly attack: 'promote-release' } & PromotedRelease);
 
 export type AttackName = AttackCommand['attack'];
 
@@ -155,9 +193,13 @@ export interface RequestLogEntry {
 /** What the site currently does, for the control endpoint. */
 export interface DistSiteState {
   readonly releases: readonly string[];
-  /** Attacks applied since the last reset, in order. */
+  /** Attacks and modes applied since the last reset, in order (operations are not listed). */
   readonly attacks: readonly AttackCommand[];
   readonly requests: number;
+  /** The site's clock, ISO 8601. */
+  readonly now: string;
+  /** Whether the edge cache is on, and how many answers it holds. */
+  readonly edgeCache: { readonly enabled: boolean; readonly entries: number };
 }
 
 export interface DistSite {
@@ -227,5 +269,23 @@ export interface DistSite {
   rewriteIndex(version: string, fields: Readonly<Record<string, unknown>>): void;
   /** Whether `request` looks like the monitor's under `detect` (default the site's rule). */
   isMonitorRequest(request: Request, detect?: AudienceRule): boolean;
+  /** An R2 outage: files (all, or those matching the pattern) come from the origin fallback. */
+  originFallback(path?: string): void;
+  /** 404s for files carry the success cache policy (an error the edge keeps for hours). */
+  cacheable404(): void;
+  /** Puts an edge cache that honours s-maxage in front of the site, until reset. */
+  enableEdgeCache(): void;
+  /** The site's clock. */
+  readonly now: Date;
+  /** Moves the site's clock forward (cached answers age with it). */
+  advance(ms: number): void;
+  /** Empties the edge cache, or the entries whose path matches one of the patterns. */
+  purge(paths?: readonly string[]): void;
+  /**
+   * Publishes a new release now (files signed and dated at the site's clock), without
+   * purging: a cached index.json, index.tab, listing or `latest*` answer stays as it was.
+   */
+  promoteRelease(release: PromotedRelease): Promise<void>;
+  /** Undoes every attack and mode and empties the edge cache; releases and clock stay. */
   reset(): void;
 }
