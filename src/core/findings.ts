@@ -160,6 +160,15 @@ export const FINDING_KINDS = {
     security: false,
     title: 'Release key material could not be loaded, so signatures were not judged',
   },
+  // The monitor's own public record: its storage was rewritten, or the log signed a
+  // checkpoint that does not extend the last one (docs/transparency-log.md).
+  'transparency-log-inconsistent': {
+    severity: 'P1',
+    area: 'artifacts',
+    runbook: 'monitor-down',
+    security: true,
+    title: 'The transparency log cannot prove it is append-only',
+  },
 } as const satisfies Record<string, KindSpec>;
 
 export type FindingKind = keyof typeof FINDING_KINDS;

@@ -62,6 +62,8 @@ export const PLAYBOOKS: Record<FindingKind, readonly PlaybookStep[]> = {
   'origin-unavailable': RECORD_ONLY,
   'latency-degraded': RECORD_ONLY,
   'release-keys-unavailable': RECORD_ONLY,
+  // Evidence and status only: what was rewritten, and by whom, is for people to find.
+  'transparency-log-inconsistent': RECORD_ONLY,
 };
 
 export function playbookFor(kind: FindingKind): readonly PlaybookStep[] {

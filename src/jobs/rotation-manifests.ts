@@ -24,6 +24,7 @@ import { verifyManifestSignature } from '../core/signature';
 import { PinStoreError, type ReleasePin } from '../adapters/pin-store';
 import type { MonitorState } from '../durable/monitor-state';
 import type { ManifestStatusInput } from '../durable/rotation-store';
+import { recordManifestPin } from './log-entries';
 import { observeError, observeResponse, skip, type SweepContext } from './sweep-context';
 import type { TrustedKeys } from './sweep-release';
 
@@ -141,15 +142,16 @@ async function loadOne(
     sha256: entry.sha256.toLowerCase(),
   }));
   ctx.budget.remaining -= 1;
+  const newPin = {
+    version,
+    manifestSha256: await sha256Hex(manifest.value.text),
+    entries: Object.fromEntries(entries.map((entry) => [entry.name, entry.sha256])),
+    signer: verdict.signer,
+    pinnedAt: at,
+    artifacts: {},
+  } satisfies ReleasePin;
   try {
-    await ctx.pins.putRelease({
-      version,
-      manifestSha256: await sha256Hex(manifest.value.text),
-      entries: Object.fromEntries(entries.map((entry) => [entry.name, entry.sha256])),
-      signer: verdict.signer,
-      pinnedAt: at,
-      artifacts: {},
-    } satisfies ReleasePin);
+    await ctx.pins.putRelease(newPin);
   } catch (error) {
     // Not cached unpinned: the rotation's hashes must come from a pin, so the release waits.
     if (!(error instanceof PinStoreError)) throw error;
@@ -157,6 +159,7 @@ async function loadOne(
     skip(ctx, `rotation manifest ${version}`, 'pin-store-unavailable');
     return false;
   }
+  recordManifestPin(ctx, newPin, verdict.signedAt);
   await state.cacheReleaseManifest({ version, source: 'verified', entries, at });
   return true;
 }

@@ -17,6 +17,7 @@ import {
   type SweepContext,
   unservableReason,
 } from './sweep-context';
+import { recordManifestPin } from './log-entries';
 import { sweepManifest, type TrustedKeys } from './sweep-manifest';
 
 export type { TrustedKeys } from './sweep-manifest';
@@ -46,6 +47,7 @@ export async function sweepRelease(
       pinnedAt: ctx.now.toISOString(),
       artifacts: {},
     };
+    recordManifestPin(ctx, releasePin, verdict.signedAt);
   }
   if (!releasePin) return; // not verified, not pinned: nothing trustworthy to compare with
   const newlyPinned = !pin;

@@ -22,6 +22,7 @@ import { monitorStateStub } from '../durable/monitor-state';
 import type { MonitorEnv } from '../env';
 import { hashInline } from './hash-inline';
 import { enqueueHashJobs, planRotationJobs } from './hash-planning';
+import { flushSweepLog } from './log-entries';
 import { reportSweepFindings } from './report-findings';
 import { sweepCacheDifferential } from './sweep-cache';
 import {
@@ -165,6 +166,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       // rotation marked them in flight, and plans them again when that lapses (1 h).
       skip(ctx, 'hash jobs', 'queue-unavailable', jobs.length);
     }
+    await flushSweepLog(env, ctx);
     const findings = [...ctx.findings.values()];
     await reportSweepFindings(env, {
       sweepId,

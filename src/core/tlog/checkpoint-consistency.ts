@@ -6,9 +6,9 @@
  *
  * Contract: pure. Both checkpoints must already be signature-verified by the caller.
  */
-import { err, ok, type Result } from '../result';
-import { bytesEqual } from './encoding';
-import { verifyConsistency } from './merkle';
+import { err, ok, type Result } from '../result.ts';
+import { bytesEqual } from './encoding.ts';
+import { verifyConsistency } from './merkle.ts';
 
 export interface TreeHead {
   readonly origin: string;

@@ -7,9 +7,9 @@
  * the spec and carries a valid signature by the given key; signatures by other keys (a
  * witness's cosignature, a rotated key) are ignored, as the spec requires.
  */
-import { err, ok, type Result } from '../result';
-import { base64Decode, base64Encode } from './encoding';
-import { HASH_SIZE } from './hash';
+import { err, ok, type Result } from '../result.ts';
+import { base64Decode, base64Encode } from './encoding.ts';
+import { HASH_SIZE } from './hash.ts';
 import {
   isValidKeyName,
   parseSignedNote,
@@ -20,7 +20,7 @@ import {
   type NoteSignature,
   type SigningKey,
   type VerifierKey,
-} from './note';
+} from './note.ts';
 
 export interface CheckpointBody {
   readonly origin: string;

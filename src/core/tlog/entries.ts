@@ -14,9 +14,9 @@
  */
 import canonicalize from 'canonicalize';
 import { z } from 'zod';
-import { err, ok, type Result } from '../result';
-import { utf8Encode } from './encoding';
-import { MAX_ENTRY_BYTES } from './entry-bundle';
+import { err, ok, type Result } from '../result.ts';
+import { utf8Encode } from './encoding.ts';
+import { MAX_ENTRY_BYTES } from './entry-bundle.ts';
 
 /** Where an observation was made: `worker` (the monitor's sweep and hash workers) or a region. */
 export type Vantage = string;

@@ -4,8 +4,8 @@
  *
  * Contract: pure. Parsing refuses a truncated or over-long bundle rather than guessing.
  */
-import { err, ok, type Result } from '../result';
-import { TILE_WIDTH } from './tile-path';
+import { err, ok, type Result } from '../result.ts';
+import { TILE_WIDTH } from './tile-path.ts';
 
 export const MAX_ENTRY_BYTES = 0xffff;
 

@@ -4,7 +4,7 @@
  * empty tree's root is SHA-256 of nothing. WebCrypto only, so the same code runs in workerd
  * and in Node.
  */
-import { concatBytes, hexDecode } from './encoding';
+import { concatBytes, hexDecode } from './encoding.ts';
 
 export const HASH_SIZE = 32;
 

@@ -7,8 +7,8 @@
  * bitwise operators). Verifiers return false for anything malformed (wrong hash length,
  * index out of range, a proof too short or too long), never throw.
  */
-import { bytesEqual } from './encoding';
-import { EMPTY_ROOT, HASH_SIZE, nodeHash } from './hash';
+import { bytesEqual } from './encoding.ts';
+import { EMPTY_ROOT, HASH_SIZE, nodeHash } from './hash.ts';
 
 const isOdd = (value: number): boolean => value % 2 === 1;
 const half = (value: number): number => Math.floor(value / 2);

@@ -10,9 +10,9 @@
  * signature by the given key is present, and refuses the note when one by that key does
  * not verify.
  */
-import { err, ok, type Result } from '../result';
-import { base64Decode, base64Encode, concatBytes, utf8Encode } from './encoding';
-import { sha256 } from './hash';
+import { err, ok, type Result } from '../result.ts';
+import { base64Decode, base64Encode, concatBytes, utf8Encode } from './encoding.ts';
+import { sha256 } from './hash.ts';
 
 export const ED25519_SIGNATURE_TYPE = 0x01;
 /** Timestamped Ed25519 cosignatures (C2SP tlog-cosignature) use this type byte in key ids. */
@@ -252,7 +252,7 @@ async function ed25519PublicKey(seed: Uint8Array): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey('pkcs8', pkcs8(seed), { name: 'Ed25519' }, true, [
     'sign',
   ]);
-  const jwk = (await crypto.subtle.exportKey('jwk', key)) as JsonWebKey;
+  const jwk = (await crypto.subtle.exportKey('jwk', key)) as { readonly x?: string };
   const x = jwk.x ?? '';
   const publicKey = base64Decode(base64UrlToStandard(x));
   if (!publicKey || publicKey.length !== 32) throw new Error('Ed25519 key export failed');

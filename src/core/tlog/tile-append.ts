@@ -7,9 +7,9 @@
  * Contract: pure. The caller supplies the current rightmost tile of a level when asked
  * (its width is implied by the tree size) and stores the returned tiles.
  */
-import { concatBytes } from './encoding';
-import { HASH_SIZE, nodeHash } from './hash';
-import { hashesAtLevel, TILE_WIDTH } from './tile-path';
+import { concatBytes } from './encoding.ts';
+import { HASH_SIZE, nodeHash } from './hash.ts';
+import { hashesAtLevel, TILE_WIDTH } from './tile-path.ts';
 
 /** A tile's hashes, concatenated (width × 32 bytes); 256 hashes make it full. */
 export interface TileContents {

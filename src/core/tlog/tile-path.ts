@@ -6,7 +6,7 @@
  *
  * Contract: pure. Parsing accepts only the canonical spelling, so one resource has one path.
  */
-import { err, ok, type Result } from '../result';
+import { err, ok, type Result } from '../result.ts';
 
 /** Hashes (or entries) in a full tile, and the tile height in tree levels. */
 export const TILE_WIDTH = 256;

@@ -10,17 +10,17 @@
  * tile that entries are read from is proven to be part of that tree before its entries are
  * returned, so a forged bundle or tile is refused. Failures are Results, never throws.
  */
-import { err, ok, type Result } from '../result';
-import { bytesEqual } from './encoding';
-import { parseEntryBundle } from './entry-bundle';
-import { HASH_SIZE, leafHash, nodeHash } from './hash';
+import { err, ok, type Result } from '../result.ts';
+import { bytesEqual } from './encoding.ts';
+import { parseEntryBundle } from './entry-bundle.ts';
+import { HASH_SIZE, leafHash, nodeHash } from './hash.ts';
 import {
   createMemoryProofBuilder,
   createProofBuilder,
   verifyInclusion,
   type ProofBuilder,
-} from './merkle';
-import { formatTilePath, TILE_HEIGHT, TILE_WIDTH, tileWidthAt } from './tile-path';
+} from './merkle.ts';
+import { formatTilePath, TILE_HEIGHT, TILE_WIDTH, tileWidthAt } from './tile-path.ts';
 
 export interface TileReaderOptions {
   /** The size of the verified checkpoint: no tile beyond it is read. */
@@ -50,8 +50,10 @@ export interface TileReader {
 
 class TileReadFailure extends Error {
   override readonly name = 'TileReadFailure';
-  constructor(readonly failure: TileReadError) {
+  readonly failure: TileReadError;
+  constructor(failure: TileReadError) {
     super(failure.detail);
+    this.failure = failure;
   }
 }
 
