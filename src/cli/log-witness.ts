@@ -65,8 +65,8 @@ const MAX_CHECKPOINT_BYTES = 64 * 1024;
 const MAX_LOOKUP_BYTES = 4 * 1024 * 1024;
 /** 256 entries of at most 65,535 bytes each, with their length prefixes. */
 const MAX_TILE_BYTES = 256 * (65_535 + 2);
-/** Entries a lookup may name for one hash that are read and checked. */
-const MAX_CANDIDATES = 20;
+/** Entries a lookup may name for one hash that are read and checked (the lookup's own cap). */
+const MAX_CANDIDATES = 100;
 
 const LOOKUP_SCHEMA = z.looseObject({
   entries: z.array(
@@ -132,11 +132,16 @@ async function witness(
   const text = await getText(client, checkpointUrl, MAX_CHECKPOINT_BYTES);
   const verified = await verifyCheckpoint(text, key);
   if (!verified.ok) {
-    return problemOnly(
-      'log-invalid',
-      checkpointUrl,
-      `The log's checkpoint is not validly signed by --log-key (${verified.error.kind}: ${verified.error.detail}). Do not rely on this log.`,
-    );
+    return {
+      problems: [
+        {
+          code: 'log-invalid',
+          kind: 'transparency-log-inconsistent',
+          subject: checkpointUrl,
+          message: `The log's checkpoint is not validly signed by --log-key (${verified.error.kind}: ${verified.error.detail}). Do not rely on this log.`,
+        },
+      ],
+    };
   }
   const checkpoint = verified.value;
   const reader = createTileReader({
@@ -161,6 +166,7 @@ async function witness(
       advanced = false;
       problems.push({
         code: advance.error.code,
+        kind: 'transparency-log-inconsistent',
         subject: checkpoint.origin,
         message:
           advance.error.code === 'log-inconsistent'
@@ -177,6 +183,7 @@ async function witness(
       if (found.error.kind === 'missing') throw new LogUnreachable(found.error.detail);
       problems.push({
         code: 'log-invalid',
+        kind: 'transparency-log-inconsistent',
         subject: found.error.path ?? checkpoint.origin,
         message: `The log's tiles do not hold up (${found.error.kind}: ${found.error.detail}). Do not rely on this log.`,
       });
