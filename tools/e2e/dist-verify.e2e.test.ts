@@ -362,6 +362,30 @@ describe('dist-verify watch', () => {
     }
   });
 
+  it('alerts a log that forked behind this machine as transparency-log-inconsistent (exit 1)', async () => {
+    const [newest = '', other = ''] = (await control?.releases()) ?? [];
+    const entries = [await manifestEntryOf(newest), await manifestEntryOf(other)];
+    const log = await newLog(entries);
+    const cache = freshCache();
+    assertExit(await verify(['watch', ...logArgs(log)], { cache }), 0);
+    await log.fork([...entries].reverse());
+    const secret = generateWebhookSecret();
+    const receiver = await startAlertReceiver({ secret });
+    try {
+      const run = await verify(['watch', ...logArgs(log)], {
+        cache,
+        env: { ALERT_WEBHOOK_URLS: receiver.webhookUrl, ALERT_WEBHOOK_SECRET: secret },
+      });
+      assertExit(run, 1);
+      assert.deepEqual(
+        receiver.alerts.map((alert) => [alert.verified, alert.kind]),
+        [[true, 'transparency-log-inconsistent']],
+      );
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('refuses an alert setup without a usable secret before checking anything (exit 2)', async () => {
     const run = await verify(['watch'], {
       env: { ALERT_WEBHOOK_URLS: 'http://127.0.0.1:9/hook', ALERT_WEBHOOK_SECRET: 'short' },
