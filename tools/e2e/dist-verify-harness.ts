@@ -1,16 +1,13 @@
 /**
  * What the dist-verify end-to-end tests need: the built CLI run as a process (on the
  * system's own Node, which may be 20, not the project's Node 24), the fixture dist site,
- * and the fixture transparency log bundled from the project's tlog core.
+ * and the fixture transparency log (log-fixture.ts).
  */
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { REPO_ROOT } from '../demo/stack.ts';
-import type { LogFixture } from './log-fixture-types.ts';
 
 export const CLI = join(REPO_ROOT, 'dist-cli', 'dist-verify.mjs');
 const CLI_TIMEOUT_MS = 120_000;
@@ -80,24 +77,4 @@ export function jsonOf(run: CliRun): Record<string, unknown> & {
   } catch {
     throw new Error(`stdout is not JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
   }
-}
-
-/** The fixture log's starter: src/ needs a bundler, so the fixture is bundled, then imported. */
-export async function bundleLogFixture(dir: string): Promise<() => Promise<LogFixture>> {
-  const outfile = join(dir, 'log-fixture.mjs');
-  await build({
-    entryPoints: [join(REPO_ROOT, 'tools/e2e/log-fixture.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    logLevel: 'warning',
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-  });
-  const module = (await import(pathToFileURL(outfile).href)) as {
-    startLogFixture(): Promise<LogFixture>;
-  };
-  return () => module.startLogFixture();
 }

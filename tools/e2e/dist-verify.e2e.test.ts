@@ -17,22 +17,15 @@ import { cleanUpEverything, makeTempDir } from '../demo/processes.ts';
 import { generateWebhookSecret, startAlertReceiver } from '../demo/receiver.ts';
 import { startDistSite } from '../demo/stack.ts';
 import type { DistSite } from '../demo/stack.ts';
-import {
-  buildCli,
-  bundleLogFixture,
-  jsonOf,
-  runCli,
-  userNode,
-  type CliRun,
-} from './dist-verify-harness.ts';
-import type { LogFixture } from './log-fixture-types.ts';
+import { buildCli, jsonOf, runCli, userNode, type CliRun } from './dist-verify-harness.ts';
+import { startLogFixture } from './log-fixture.ts';
+import type { LogFixture } from './log-fixture.ts';
 
 let dir = '';
 let site: DistSite | undefined;
 let control: SiteControl | undefined;
 let keyFile = '';
 let release = '';
-let startLog: () => Promise<LogFixture> = async () => assert.fail('the log fixture is not built');
 const logs: LogFixture[] = [];
 const node = userNode();
 let cacheCount = 0;
@@ -45,7 +38,6 @@ before(
     control = createSiteControl(site.origin);
     keyFile = join(dir, 'release-key.asc');
     [release = ''] = await control.releases();
-    startLog = await bundleLogFixture(dir);
     process.stdout.write(`# dist-verify runs on ${node.path} (${node.version})\n`);
   },
   { timeout: 180_000 },
@@ -252,7 +244,7 @@ async function manifestEntryOf(version: string): Promise<LogEntry> {
 }
 
 async function newLog(entries: readonly LogEntry[]): Promise<LogFixture> {
-  const log = await startLog();
+  const log = await startLogFixture();
   logs.push(log);
   await log.append(entries);
   return log;

@@ -5,9 +5,7 @@
  * It can also misbehave: `fork()` replaces its history with another one of a larger size
  * (a log showing two histories), and the lookup can be told to hide entries.
  *
- * src/ uses extensionless imports, which Node cannot run directly: the test bundles this
- * file with esbuild (dist-verify-harness.ts) and imports the bundle. Loopback only. It is
- * type-checked with the Worker's tsconfig (which the tlog core is written for), not tools'.
+ * Loopback only.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,9 +24,28 @@ import {
   TILE_WIDTH,
   type LogEntry,
 } from '../../src/core/tlog/index.ts';
-import type { LogFixture, LookupMode } from './log-fixture-types.ts';
 
-export type { LogFixture, LookupMode } from './log-fixture-types.ts';
+export type LookupMode = 'honest' | 'hide' | 'everything';
+
+export interface LogFixture {
+  /** `http://127.0.0.1:<port>`: what `--log` is given. */
+  readonly url: string;
+  /** What `--log-key` is given. */
+  readonly verifierKey: string;
+  /** Appends entries to the current history. */
+  append(entries: readonly LogEntry[]): Promise<void>;
+  /** Replaces the whole history with `entries` (a different tree under the same origin). */
+  fork(entries: readonly LogEntry[]): Promise<void>;
+  /** Re-signs the checkpoint with a key that is not `verifierKey`. */
+  signWithOtherKey(): Promise<void>;
+  /**
+   * How the lookup answers: `honest`; `hide` (no entries for anything, though the tiles
+   * hold them); `everything` (every entry for any hash: a lookup pointing at entries that
+   * do not record it).
+   */
+  setLookup(mode: LookupMode): void;
+  close(): Promise<void>;
+}
 
 interface State {
   entries: Uint8Array[];
