@@ -64,6 +64,8 @@ export const PLAYBOOKS: Record<FindingKind, readonly PlaybookStep[]> = {
   'release-keys-unavailable': RECORD_ONLY,
   // Evidence and status only: what was rewritten, and by whom, is for people to find.
   'transparency-log-inconsistent': RECORD_ONLY,
+  'manifest-unavailable': RECORD_ONLY,
+  'index-entry-rewritten': RECORD_ONLY,
 };
 
 export function playbookFor(kind: FindingKind): readonly PlaybookStep[] {
