@@ -2,7 +2,10 @@
  * One release's signed manifest, judged from outside: fetch SHASUMS256.txt, .sig and .asc,
  * verify the signatures with the core's rules (src/core/signature.ts: every form given
  * must verify, judged at signing time, SHA-1 only before the cutoff), parse the manifest
- * with the core's strict parser, and apply the core's manifest binding rules.
+ * with the core's strict parser, and bind it to the release with the core's rules
+ * (src/core/manifest-binding.ts: it names this release's files; its signature is not older
+ * than the release's index.json date; no retired key signed it after retiring). The rule
+ * that needs the monitor's memory of when a release first appeared is not applied here.
  *
  * Contract: never throws for anything the site does; every outcome is the manifest (when
  * it can be trusted) plus problems. A signature that cannot be judged because the site
@@ -10,6 +13,7 @@
  * `unreachable` / `keys-unavailable` (exit 2), never a verification failure.
  */
 import { sha256Hex } from '../core/digest';
+import { bindManifest } from '../core/manifest-binding';
 import { parseManifest, type Manifest, type ManifestError } from '../core/manifest';
 import { manifestUrls } from '../core/manifest-urls';
 import { verifyManifestSignature, type SignatureVerdict } from '../core/signature';
@@ -166,6 +170,25 @@ export async function checkManifest(
     );
   }
   const manifest = parsed.value;
+  const bound = bindManifest({
+    version: release,
+    names: manifest.entries.map((entry) => entry.name),
+    signature: verdict,
+    ...(ctx.releaseDate !== undefined && { releaseDate: ctx.releaseDate }),
+  });
+  if (!bound.ok) {
+    return fail(
+      {
+        code: 'manifest-binding',
+        kind: 'manifest-signature-invalid',
+        reason: bound.error.reason,
+        subject: urls.shasums,
+        release,
+        message: `SHASUMS256.txt served for ${release} is signed by a release key, but not for ${release}: ${bound.error.detail}. Do not trust its hashes for ${release}.`,
+      },
+      { ...signed, entries: manifest.entries.length },
+    );
+  }
   return {
     report: { ...signed, entries: manifest.entries.length },
     manifest,

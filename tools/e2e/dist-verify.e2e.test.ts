@@ -169,6 +169,15 @@ describe('dist-verify <version>', () => {
     assert.match(run.stdout, /\[unknown-key\] .*signed by an unknown key/);
   });
 
+  it("fails on another release's validly signed manifest served as this one's (exit 1)", async () => {
+    const [, other = ''] = (await control?.releases()) ?? [];
+    await control?.apply({ attack: 'substitute-manifest', version: release, from: other });
+    const run = await verify([release, '--json']);
+    assertExit(run, 1);
+    assert.deepEqual(problemCodes(run), ['manifest-binding']);
+    assert.match(jsonOf(run).problems[0]?.message ?? '', new RegExp(`lists files of ${other}`));
+  });
+
   it('fails on a manifest whose hashes changed under the old signatures (exit 1)', async () => {
     await control?.apply({ attack: 'alter-manifest', version: release });
     const run = await verify([release, '--json']);
