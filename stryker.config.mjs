@@ -58,4 +58,7 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: true },
   tempDirName: '.stryker-tmp',
+  // `npm run mutation -- --incremental` reuses the results of the last run for mutants whose
+  // code and tests did not change (reports/stryker-incremental.json); `--force` reruns all.
+  incrementalFile: 'reports/stryker-incremental.json',
 };

@@ -34,7 +34,7 @@ describe('parseIndexJson: the byte cap counts UTF-8 as TextEncoder writes it', (
         const atCap = parseIndexJson(text, { maxBytes: bytes });
         expect(atCap.ok || atCap.error.kind !== 'too-large').toBe(true);
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
