@@ -7,6 +7,7 @@ import { IncidentIndex as IncidentIndexClass } from './durable/incident-index';
 import { IncidentObject as IncidentObjectClass } from './durable/incident-object';
 import { MonitorState as MonitorStateClass } from './durable/monitor-state';
 import { RegionProbe as RegionProbeClass } from './durable/region-probe';
+import { SnapshotWriter as SnapshotWriterClass } from './durable/snapshot-writer';
 import type { MonitorEnv } from './env';
 import { createApp } from './http/app';
 import { handleQueueBatch } from './jobs/hash-consumer';
@@ -21,6 +22,8 @@ export const IncidentIndex = withDurableObjectSentry(IncidentIndexClass);
 export type IncidentIndex = IncidentIndexClass;
 export const RegionProbe = withDurableObjectSentry(RegionProbeClass);
 export type RegionProbe = RegionProbeClass;
+export const SnapshotWriter = withDurableObjectSentry(SnapshotWriterClass);
+export type SnapshotWriter = SnapshotWriterClass;
 
 const app = createApp();
 

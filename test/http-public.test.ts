@@ -143,6 +143,8 @@ describe('GET /healthz', () => {
       sweeps: 1,
       phase: 'running',
       lastSuccessAt: summary.finishedAt,
+      // The sweep's end published the public snapshot (test/http-helpers.ts: seedSweep).
+      snapshotTakenAt: summary.finishedAt,
     });
   });
 

@@ -14,6 +14,7 @@ import {
 import type { FindingKind } from '../core/findings';
 import type { MonitorEnv } from '../env';
 import { claimOnce } from './seen-signatures';
+import { requestSnapshot } from '../jobs/publish-snapshot';
 
 export const INCIDENT_INDEX_NAME = 'index';
 
@@ -54,7 +55,7 @@ export class IncidentIndex extends DurableObject<MonitorEnv> {
   }
 
   /** Stores the summary unless a newer version is already here. Returns whether it did. */
-  upsert(summary: IncidentSummary): boolean {
+  async upsert(summary: IncidentSummary): Promise<boolean> {
     if (!isIncidentId(summary.id)) throw new TypeError('an incident summary needs a valid id');
     const cursor = this.ctx.storage.sql.exec(
       `INSERT INTO incidents (id, fingerprint, kind, state, opened_at, version, summary) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -69,7 +70,10 @@ export class IncidentIndex extends DurableObject<MonitorEnv> {
       summary.version,
       JSON.stringify(summary),
     );
-    return cursor.rowsWritten > 0;
+    const written = cursor.rowsWritten > 0;
+    // The public pages show the listing through a snapshot: a change asks for a new one.
+    if (written) await requestSnapshot(this.env, 'incident');
+    return written;
   }
 
   /** Unresolved incidents first, then resolved; newest opened first within each. */

@@ -15,6 +15,7 @@ import { registerApiRoutes } from './routes-api';
 import { registerMetricsRoute } from './routes-metrics';
 import { registerPublicRoutes } from './routes-public';
 import { securityHeaders } from './security-headers';
+import { defaultPublicCache } from './snapshot-cache';
 import { registerSlackInteractions } from './slack-interactions';
 
 export type { AppBindings, AppDependencies } from './app-env';
@@ -22,6 +23,7 @@ export type { AppBindings, AppDependencies } from './app-env';
 const DEFAULT_DEPENDENCIES: AppDependencies = {
   now: () => new Date(),
   runSweep,
+  publicCache: defaultPublicCache,
 };
 
 export function createApp(overrides: Partial<AppDependencies> = {}): Hono<AppBindings> {

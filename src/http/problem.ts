@@ -15,7 +15,8 @@ export type ProblemType =
   | 'sweep-running'
   | 'payload-too-large'
   | 'rate-limited'
-  | 'internal-error';
+  | 'internal-error'
+  | 'status-unavailable';
 
 /** Where the problem types are described; `type` is this plus `#problem-<type>`. */
 export const PROBLEM_TYPE_BASE =
@@ -32,6 +33,7 @@ const TITLES: Record<ProblemType, string> = {
   'payload-too-large': 'Payload too large',
   'rate-limited': 'Too many requests',
   'internal-error': 'Internal error',
+  'status-unavailable': 'Status temporarily unavailable',
 };
 
 const STATUS: Record<ProblemType, number> = {
@@ -45,6 +47,7 @@ const STATUS: Record<ProblemType, number> = {
   'payload-too-large': 413,
   'rate-limited': 429,
   'internal-error': 500,
+  'status-unavailable': 503,
 };
 
 /** The body of every error response. */

@@ -2,7 +2,7 @@
  * One sweep, start to end: take the lock, check the index, every watched release (manifest,
  * signature, pins, artifact metadata, headers), the cache differential, availability and
  * the regional probes; queue the hashing work; hand the findings to the incident engine;
- * store the summary.
+ * store the summary; publish the public status snapshot (src/jobs/publish-snapshot.ts).
  * Contract: a sweep always ends with a stored summary (also when it breaks), never runs
  * twice at once, and stays within its subrequest budget, recording what it skipped.
  */
@@ -22,6 +22,7 @@ import { monitorStateStub } from '../durable/monitor-state';
 import type { MonitorEnv } from '../env';
 import { hashInline } from './hash-inline';
 import { enqueueHashJobs, planRotationJobs } from './hash-planning';
+import { recordSweepEnd } from './publish-snapshot';
 import { reportSweepFindings } from './report-findings';
 import { sweepCacheDifferential } from './sweep-cache';
 import {
@@ -183,6 +184,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       inlineMismatches: inline.mismatched,
     });
     await state.finishSweep(summary);
+    await recordSweepEnd(env, summary, clock());
     return { status: 'completed', summary, findings };
   } catch (error) {
     const summary = summarise(sweepId, startedAt, ctx, config, options.trigger, clock(), {
@@ -193,6 +195,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error',
     });
     await state.finishSweep(summary);
+    await recordSweepEnd(env, summary, clock());
     throw error;
   }
 }
