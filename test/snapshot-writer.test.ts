@@ -44,14 +44,14 @@ function installWriter(overrides: Partial<SnapshotWriterDependencies>): void {
   };
 }
 
-/** KV that fails every `put` of `key` (or of any key, with `'*'`). */
+/** KV that fails every `put` of `key` (a trailing `*`: of every key it starts). */
 function failingPuts(key: string): SnapshotKv {
   const kv = env.STATUS_SNAPSHOTS;
   return {
     get: kv.get.bind(kv) as SnapshotKv['get'],
     delete: kv.delete.bind(kv),
     put: (name: string, value: string) =>
-      key === '*' || name === key
+      (key.endsWith('*') ? name.startsWith(key.slice(0, -1)) : name === key)
         ? Promise.reject(new Error('KV PUT failed: 429 Too Many Requests'))
         : kv.put(name, value),
   } as SnapshotKv;
@@ -74,6 +74,7 @@ async function publicView(id: string) {
 describe('a snapshot is never half-written', () => {
   it.each([
     ['the pointer cannot be moved', SNAPSHOT_POINTER_KEY],
+    ['the snapshot itself cannot be stored', 'status-snapshot/v/*'],
     ['nothing can be stored', '*'],
   ])('when %s, the previous snapshot is still served, whole', async (_case, key) => {
     await seedSweep();
