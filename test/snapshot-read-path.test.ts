@@ -3,11 +3,14 @@
  * status snapshot in KV, through the Cache API, and never touches a Durable Object — the
  * test env's Durable Object namespaces fail and record any use. Every answer says when its
  * snapshot was taken; a stale snapshot, a missing one and a failing KV each get an honest
- * answer, never a 500. `PUBLIC_READ_PATH = "live"` keeps the old path for benchmarks.
+ * answer, never a 500. `PUBLIC_READ_PATH = "live"` keeps the old path for benchmarks. An
+ * isolate remembers its answers for a second, and forgets them when it publishes.
  */
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_KEY, SNAPSHOT_POINTER_KEY } from '../src/adapters/snapshot-store';
+import { createAnswerMemo, noteSnapshotPublished } from '../src/http/answer-memo';
+import { createApp } from '../src/http/app';
 import { nextHeartbeat } from '../src/http/snapshot-model';
 import type { MonitorEnv } from '../src/env';
 import {
@@ -311,5 +314,91 @@ describe('operators and the benchmark switch', () => {
     expect(status).toMatchObject({ status: 'minor' });
     expect(status['snapshot']).toBeUndefined();
     expect((await json(await call('/api/status'))).status).toBe('operational');
+  });
+});
+
+describe('the isolate’s one-second memory of answers', () => {
+  /**
+   * One app for every request, as an isolate has (the `call` helper builds one per call),
+   * with a clock that stands still: only a publication can make it forget.
+   */
+  function isolate(kv: { reads: string[] }) {
+    const still = new Date();
+    const app = createApp({ publicCache: () => undefined, now: () => still });
+    const counted = {
+      ...testEnv,
+      STATUS_SNAPSHOTS: {
+        get: (key: string, options?: unknown) => {
+          kv.reads.push(key);
+          return env.STATUS_SNAPSHOTS.get(key, options as KVNamespaceGetOptions<'text'>);
+        },
+      } as unknown as KVNamespace,
+    };
+    return async (path: string) => {
+      const ctx = createExecutionContext();
+      const response = await app.request(`https://monitor.test${path}`, {}, counted, ctx);
+      await waitOnExecutionContext(ctx);
+      return response;
+    };
+  }
+
+  it('answers a repeated view without reading KV', async () => {
+    await seedSweep();
+    const kv = { reads: [] as string[] };
+    const get = isolate(kv);
+    const first = await (await get('/api/status')).text();
+    const reads = kv.reads.length;
+    expect(reads).toBeGreaterThan(0);
+    expect(await (await get('/api/status')).text()).toBe(first);
+    expect(kv.reads).toHaveLength(reads);
+  });
+
+  it('forgets at once when a snapshot is published from the same isolate', async () => {
+    await seedSweep();
+    const get = isolate({ reads: [] });
+    expect((await json(await get('/api/status'))).status).toBe('operational');
+    await openMissingFileIncident();
+    expect((await json(await get('/api/status'))).status).toBe('minor');
+  });
+});
+
+describe('createAnswerMemo', () => {
+  const pointer = {
+    format: 1,
+    id: 'snap-a',
+    version: 1,
+    takenAt: '2040-01-01T00:00:00.000Z',
+    key: 'status-snapshot/v/000000000001',
+    health: { sweeps: 1, sweepRunning: false },
+  } as const;
+
+  it('keeps the pointer and answers for one second, for the same snapshot only', async () => {
+    let clock = 0;
+    const memo = createAnswerMemo(() => clock);
+    memo.rememberPointer(pointer);
+    await memo.remember('k', 'snap-a', new Response('page', { headers: { 'x-a': '1' } }));
+    clock = 999;
+    expect(memo.pointer()).toEqual(pointer);
+    expect(await memo.answer('k', 'snap-a')?.text()).toBe('page');
+    expect(memo.answer('k', 'snap-a')?.headers.get('x-a')).toBe('1');
+    expect(memo.answer('k', 'snap-b')).toBeUndefined();
+    clock = 1000;
+    expect(memo.pointer()).toBeUndefined();
+    expect(memo.answer('k', 'snap-a')).toBeUndefined();
+  });
+
+  it('never keeps an answer that is not a 200', async () => {
+    const memo = createAnswerMemo(() => 0);
+    await memo.remember('k', 'snap-a', new Response('gone', { status: 404 }));
+    expect(memo.answer('k', 'snap-a')).toBeUndefined();
+  });
+
+  it('forgets everything when a snapshot is published in the isolate', async () => {
+    const memo = createAnswerMemo(() => 0);
+    memo.rememberPointer(pointer);
+    await memo.remember('k', 'snap-a', new Response('page'));
+    noteSnapshotPublished();
+    expect(memo.pointer()).toBeUndefined();
+    expect(memo.answer('k', 'snap-a')).toBeUndefined();
   });
 });

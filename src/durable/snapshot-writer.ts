@@ -22,6 +22,7 @@ import {
 } from '../adapters/snapshot-store';
 import type { IncidentRecord } from '../core/incident';
 import type { MonitorEnv } from '../env';
+import { noteSnapshotPublished } from '../http/answer-memo';
 import {
   buildPublicSnapshot,
   findDisclosedSecrets,
@@ -187,6 +188,8 @@ export class SnapshotWriter extends DurableObject<MonitorEnv> {
       }
       const store = deps.store(this.env);
       const pointer = await this.storeWithRetries(store, snapshot, serialized);
+      // Pages answered from this isolate forget their one-second memo at once.
+      noteSnapshotPublished();
       await this.afterPublish(pointer, startedAt, gathered.complete);
       await this.pruneSuperseded(store, version, startedAt);
       return { ok: true, id: snapshot.id, version, takenAt: snapshot.takenAt, trigger };

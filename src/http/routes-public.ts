@@ -31,7 +31,14 @@ import {
   snapshotHeaders,
   storeAnswer,
 } from './snapshot-cache';
-import { reportAt, servedHealth, stampOf, type PublicSnapshot } from './snapshot-model';
+import {
+  reportAt,
+  servedHealth,
+  stampOf,
+  type PublicSnapshot,
+  type SnapshotStamp,
+} from './snapshot-model';
+import { createAnswerMemo, type AnswerMemo } from './answer-memo';
 import {
   loadSnapshot,
   readPointer,
@@ -63,10 +70,19 @@ function incidentNotFound(snapshot: PublicSnapshot): HttpProblem {
   );
 }
 
-async function answerFromSnapshot(c: Ctx, deps: AppDependencies, answer: PublicAnswer) {
+async function answerFromSnapshot(
+  c: Ctx,
+  deps: AppDependencies,
+  memo: AnswerMemo,
+  answer: PublicAnswer,
+): Promise<Response> {
   const now = deps.now();
   const store = snapshotStoreOf(c.env);
-  const pointer = await readPointer(store);
+  let pointer = memo.pointer();
+  if (pointer === undefined) {
+    pointer = await readPointer(store);
+    if (pointer !== undefined) memo.rememberPointer(pointer);
+  }
   if (pointer === undefined) {
     const response = await answer.render(await snapshotBeforeFirst(c.env, store, now), now);
     for (const [name, value] of Object.entries(snapshotHeaders(undefined)))
@@ -74,15 +90,27 @@ async function answerFromSnapshot(c: Ctx, deps: AppDependencies, answer: PublicA
     response.headers.set('cache-control', 'no-store');
     return response;
   }
-  const cache = answer.cacheable ? deps.publicCache() : undefined;
+  if (!answer.cacheable)
+    return stamped(await answer.render(await loadSnapshot(store, pointer), now), pointer, false);
   const key = cacheKeyOf(c.req.url, pointer.id, answer.query);
+  const remembered = memo.answer(key.url, pointer.id);
+  if (remembered !== undefined) return remembered;
+  const cache = deps.publicCache();
   const hit = await cachedAnswer(cache, key);
-  if (hit !== undefined) return hit;
-  const response = await answer.render(await loadSnapshot(store, pointer), now);
-  for (const [name, value] of Object.entries(snapshotHeaders(pointer)))
-    response.headers.set(name, value);
-  if (answer.cacheable) response.headers.set('cache-control', PUBLIC_CACHE_CONTROL);
+  if (hit !== undefined) return memo.remember(key.url, pointer.id, hit);
+  const response = stamped(
+    await answer.render(await loadSnapshot(store, pointer), now),
+    pointer,
+    true,
+  );
   await storeAnswer(cache, key, response);
+  return memo.remember(key.url, pointer.id, response);
+}
+
+function stamped(response: Response, stamp: SnapshotStamp, cacheable: boolean): Response {
+  for (const [name, value] of Object.entries(snapshotHeaders(stamp)))
+    response.headers.set(name, value);
+  if (cacheable) response.headers.set('cache-control', PUBLIC_CACHE_CONTROL);
   return response;
 }
 
@@ -93,13 +121,14 @@ function publicRoute(
   options: { readonly operatorView: boolean; readonly cors?: boolean },
   answer: (c: Ctx) => PublicAnswer,
   deps: AppDependencies,
+  memo: AnswerMemo,
 ): void {
   const handler = async (c: Ctx, next: Next) => {
     if (readsLive(c.env) || (options.operatorView && c.req.header('authorization') !== undefined)) {
       await next();
       return;
     }
-    return answerFromSnapshot(c, deps, answer(c));
+    return answerFromSnapshot(c, deps, memo, answer(c));
   };
   // CORS as on the live JSON routes: on every answer, errors included.
   if (options.cors) app.get(path, readOnlyCors(), handler);
@@ -113,6 +142,8 @@ function json(body: unknown): Response {
 }
 
 export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependencies): void {
+  // One per app, i.e. per isolate in production (src/index.ts builds the app once).
+  const memo = createAnswerMemo(() => deps.now().getTime());
   publicRoute(
     app,
     '/',
@@ -129,6 +160,7 @@ export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependenci
       },
     }),
     deps,
+    memo,
   );
 
   publicRoute(
@@ -143,6 +175,7 @@ export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependenci
         }),
     }),
     deps,
+    memo,
   );
 
   publicRoute(
@@ -161,6 +194,7 @@ export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependenci
         ),
     }),
     deps,
+    memo,
   );
 
   publicRoute(
@@ -172,6 +206,7 @@ export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependenci
       render: (snapshot, now) => json(reportAt(snapshot, now)),
     }),
     deps,
+    memo,
   );
 
   publicRoute(
@@ -199,6 +234,7 @@ export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependenci
       };
     },
     deps,
+    memo,
   );
 
   publicRoute(
@@ -218,6 +254,7 @@ export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependenci
       };
     },
     deps,
+    memo,
   );
 
   publicRoute(
@@ -233,6 +270,7 @@ export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependenci
       },
     }),
     deps,
+    memo,
   );
 
   publicRoute(
@@ -247,6 +285,7 @@ export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependenci
         }),
     }),
     deps,
+    memo,
   );
 
   app.get('/healthz', readOnlyCors(), async (c, next) => {

@@ -1,10 +1,10 @@
 /**
  * The read side of the public status snapshot: which snapshot a public request is
- * answered from. One KV read of the pointer per request (the Cache API answers most of
- * them before anything else is read); the snapshot itself is read only on a cache miss and
- * kept parsed in the isolate by its id (a snapshot never changes once written). No Durable
- * Object is touched here. Before the first snapshot the answer is the empty "starting"
- * snapshot, told by the sweeps' heartbeat whether sweeps already ran.
+ * answered from. At most one KV read of the pointer per second and isolate
+ * (answer-memo.ts), then the Cache API; the snapshot itself is read only on a cache miss
+ * and kept parsed in the isolate by its id (a snapshot never changes once written). No
+ * Durable Object is touched here. Before the first snapshot the answer is the empty
+ * "starting" snapshot, told by the sweeps' heartbeat whether sweeps already ran.
  */
 import {
   createSnapshotStore,
