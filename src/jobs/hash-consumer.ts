@@ -20,6 +20,7 @@ import { createDistClient, type DistClient } from '../adapters/dist-client';
 import { monitorStateStub, type ArtifactResult } from '../durable/monitor-state';
 import type { HashFailureRecord } from '../durable/rotation-store';
 import type { MonitorEnv } from '../env';
+import { publishSnapshot } from './publish-snapshot';
 import { reportSweepFindings } from './report-findings';
 import { cacheBypassUrl } from '../core/manifest-urls';
 
@@ -343,6 +344,8 @@ async function reportBySweep(
     // No checked kinds: a hash batch proves nothing about what it did not see.
     await reportSweepFindings(env, { sweepId, findings: list, now, checkedKinds: [] });
   }
+  // As a sweep's end does: the public pages show what this batch found (publish-snapshot.ts).
+  if (bySweep.size > 0) await publishSnapshot(env, 'incident');
 }
 
 /** Long enough for the artifact at a slow-but-working pace, never past the wall-time limit. */
