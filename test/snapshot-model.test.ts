@@ -7,13 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import type { IncidentRecord, IncidentSummary } from '../src/core/incident';
 import type { LineCoverage } from '../src/core/rotation-coverage';
+import { findDisclosedSecrets } from '../src/http/snapshot-guard';
+import { nextHeartbeat, servedHealth } from '../src/http/snapshot-health';
 import {
   buildPublicSnapshot,
   emptySnapshot,
-  findDisclosedSecrets,
-  nextHeartbeat,
   reportAt,
-  servedHealth,
   type SnapshotInput,
 } from '../src/http/snapshot-model';
 import type { StatusSources } from '../src/http/status-report';

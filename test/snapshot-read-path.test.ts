@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_KEY, SNAPSHOT_POINTER_KEY } from '../src/adapters/snapshot-store';
 import { createAnswerMemo, noteSnapshotPublished } from '../src/http/answer-memo';
 import { createApp } from '../src/http/app';
-import { nextHeartbeat } from '../src/http/snapshot-model';
+import { nextHeartbeat } from '../src/http/snapshot-health';
 import type { MonitorEnv } from '../src/env';
 import {
   ALICE_TOKEN,

@@ -7,7 +7,8 @@
  * reader can still hold a pointer to them (KV caches reads at the edge for up to a minute).
  * The sweep's heartbeat, read by /healthz, lives beside it. Layout: docs/storage.md.
  */
-import type { PublicSnapshot, SnapshotHealth, SweepHeartbeat } from '../http/snapshot-model';
+import type { SweepHeartbeat } from '../http/snapshot-health';
+import type { PublicSnapshot, SnapshotHealth } from '../http/snapshot-model';
 import { SNAPSHOT_FORMAT } from '../http/snapshot-model';
 
 export const SNAPSHOT_POINTER_KEY = 'status-snapshot/current';

@@ -20,15 +20,12 @@ import {
   type SnapshotPointer,
   type SnapshotStore,
 } from '../adapters/snapshot-store';
-import type { IncidentRecord } from '../core/incident';
 import type { MonitorEnv } from '../env';
 import { noteSnapshotPublished } from '../http/answer-memo';
-import {
-  buildPublicSnapshot,
-  findDisclosedSecrets,
-  type SnapshotTrigger,
-} from '../http/snapshot-model';
+import { findDisclosedSecrets } from '../http/snapshot-guard';
+import { buildPublicSnapshot, type SnapshotTrigger } from '../http/snapshot-model';
 import { gatherSnapshotInput, type GatheredInput, type RecordCache } from '../jobs/snapshot-input';
+import { createRecordCache, createWriterTables } from './snapshot-writer-tables';
 
 /** How long `request` waits before the alarm takes the snapshot. */
 export const SNAPSHOT_DEBOUNCE_MS = 2_000;
@@ -77,12 +74,6 @@ interface QueuedRun {
   takenAt: Date | undefined;
 }
 
-const TABLES = [
-  'CREATE TABLE IF NOT EXISTS writer_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
-  'CREATE TABLE IF NOT EXISTS record_cache (id TEXT PRIMARY KEY, version INTEGER NOT NULL, record TEXT NOT NULL)',
-  'CREATE TABLE IF NOT EXISTS published (version INTEGER PRIMARY KEY, published_at INTEGER NOT NULL)',
-];
-
 export class SnapshotWriter extends DurableObject<MonitorEnv> {
   /** Replaceable in tests (clock, a failing store); read on every call. */
   static dependencies: SnapshotWriterDependencies = defaultSnapshotWriterDependencies();
@@ -95,7 +86,7 @@ export class SnapshotWriter extends DurableObject<MonitorEnv> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
-      for (const statement of TABLES) this.sql.exec(statement);
+      createWriterTables(this.sql);
     });
   }
 
@@ -168,7 +159,7 @@ export class SnapshotWriter extends DurableObject<MonitorEnv> {
     const startedAt = deps.now().getTime();
     try {
       const at = takenAt ?? new Date(startedAt);
-      const gathered = await deps.gather(this.env, at, this.recordCache());
+      const gathered = await deps.gather(this.env, at, createRecordCache(this.sql));
       const version = (this.setting<number>('version') ?? 0) + 1;
       // Counted before the write: a failed attempt never reuses a number (or a KV key).
       this.setSetting('version', version);
@@ -255,35 +246,6 @@ export class SnapshotWriter extends DurableObject<MonitorEnv> {
         return; // Tried again after the next snapshot.
       }
     }
-  }
-
-  private recordCache(): RecordCache {
-    const sql = this.sql;
-    return {
-      get(id, version) {
-        const row = sql
-          .exec<{ record: string }>(
-            'SELECT record FROM record_cache WHERE id = ? AND version = ?',
-            id,
-            version,
-          )
-          .toArray()[0];
-        return row === undefined ? undefined : (JSON.parse(row.record) as IncidentRecord);
-      },
-      put(id, version, record) {
-        sql.exec(
-          'INSERT OR REPLACE INTO record_cache (id, version, record) VALUES (?, ?, ?)',
-          id,
-          version,
-          JSON.stringify(record),
-        );
-      },
-      retain(ids) {
-        const stored = sql.exec<{ id: string }>('SELECT id FROM record_cache').toArray();
-        for (const { id } of stored)
-          if (!ids.has(id)) sql.exec('DELETE FROM record_cache WHERE id = ?', id);
-      },
-    };
   }
 
   private setting<T>(key: string): T | undefined {

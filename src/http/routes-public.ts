@@ -12,7 +12,7 @@
  * with `PUBLIC_READ_PATH = "live"` every public route falls through to the live path
  * (routes-public-live.ts), a benchmark switch.
  */
-import type { Context, Hono, Next } from 'hono';
+import type { Hono } from 'hono';
 import type { AppBindings, AppDependencies } from './app-env';
 import { renderAtomFeed } from './atom-feed';
 import { renderBadge } from './badge';
@@ -24,42 +24,15 @@ import {
   registerLivePublicRoutes,
   statusPageCsp,
 } from './routes-public-live';
-import {
-  cachedAnswer,
-  cacheKeyOf,
-  PUBLIC_CACHE_CONTROL,
-  snapshotHeaders,
-  storeAnswer,
-} from './snapshot-cache';
-import {
-  reportAt,
-  servedHealth,
-  stampOf,
-  type PublicSnapshot,
-  type SnapshotStamp,
-} from './snapshot-model';
-import { createAnswerMemo, type AnswerMemo } from './answer-memo';
-import {
-  loadSnapshot,
-  readPointer,
-  readsLive,
-  snapshotBeforeFirst,
-  snapshotStoreOf,
-} from './snapshot-reader';
+import { json, publicRoute } from './public-answer';
+import { snapshotHeaders } from './snapshot-cache';
+import { servedHealth } from './snapshot-health';
+import { reportAt, stampOf, type PublicSnapshot } from './snapshot-model';
+import { createAnswerMemo } from './answer-memo';
+import { readPointer, readsLive, snapshotStoreOf } from './snapshot-reader';
 import { renderStatusPage } from './status-page';
 import { IncidentIdSchema, ListIncidentsQuerySchema, parseInput } from './validation';
 import { METRICS_CONTENT_TYPE } from './metrics';
-
-type Ctx = Context<AppBindings>;
-
-/** One public answer: how it is rendered from a snapshot, and how it may be cached. */
-interface PublicAnswer {
-  /** Query parameters the answer depends on (validated), part of its cache key. */
-  readonly query?: Readonly<Record<string, string>>;
-  /** False: read KV on every request (`/metrics` says `no-store`). */
-  readonly cacheable: boolean;
-  render(snapshot: PublicSnapshot, now: Date): Response | Promise<Response>;
-}
 
 function incidentNotFound(snapshot: PublicSnapshot): HttpProblem {
   // The same answer for an unknown id and an undisclosed incident's: same path, same headers.
@@ -68,77 +41,6 @@ function incidentNotFound(snapshot: PublicSnapshot): HttpProblem {
     'No incident has this id.',
     snapshotHeaders(snapshot.version > 0 ? stampOf(snapshot) : undefined),
   );
-}
-
-async function answerFromSnapshot(
-  c: Ctx,
-  deps: AppDependencies,
-  memo: AnswerMemo,
-  answer: PublicAnswer,
-): Promise<Response> {
-  const now = deps.now();
-  const store = snapshotStoreOf(c.env);
-  let pointer = memo.pointer();
-  if (pointer === undefined) {
-    pointer = await readPointer(store);
-    if (pointer !== undefined) memo.rememberPointer(pointer);
-  }
-  if (pointer === undefined) {
-    const response = await answer.render(await snapshotBeforeFirst(c.env, store, now), now);
-    for (const [name, value] of Object.entries(snapshotHeaders(undefined)))
-      response.headers.set(name, value);
-    response.headers.set('cache-control', 'no-store');
-    return response;
-  }
-  if (!answer.cacheable)
-    return stamped(await answer.render(await loadSnapshot(store, pointer), now), pointer, false);
-  const key = cacheKeyOf(c.req.url, pointer.id, answer.query);
-  const remembered = memo.answer(key.url, pointer.id);
-  if (remembered !== undefined) return remembered;
-  const cache = deps.publicCache();
-  const hit = await cachedAnswer(cache, key);
-  if (hit !== undefined) return memo.remember(key.url, pointer.id, hit);
-  const response = stamped(
-    await answer.render(await loadSnapshot(store, pointer), now),
-    pointer,
-    true,
-  );
-  await storeAnswer(cache, key, response);
-  return memo.remember(key.url, pointer.id, response);
-}
-
-function stamped(response: Response, stamp: SnapshotStamp, cacheable: boolean): Response {
-  for (const [name, value] of Object.entries(snapshotHeaders(stamp)))
-    response.headers.set(name, value);
-  if (cacheable) response.headers.set('cache-control', PUBLIC_CACHE_CONTROL);
-  return response;
-}
-
-/** Registers `path` for the public; `operatorView`: a request with credentials goes on. */
-function publicRoute(
-  app: Hono<AppBindings>,
-  path: string,
-  options: { readonly operatorView: boolean; readonly cors?: boolean },
-  answer: (c: Ctx) => PublicAnswer,
-  deps: AppDependencies,
-  memo: AnswerMemo,
-): void {
-  const handler = async (c: Ctx, next: Next) => {
-    if (readsLive(c.env) || (options.operatorView && c.req.header('authorization') !== undefined)) {
-      await next();
-      return;
-    }
-    return answerFromSnapshot(c, deps, memo, answer(c));
-  };
-  // CORS as on the live JSON routes: on every answer, errors included.
-  if (options.cors) app.get(path, readOnlyCors(), handler);
-  else app.get(path, handler);
-}
-
-function json(body: unknown): Response {
-  return new Response(JSON.stringify(body), {
-    headers: { 'content-type': 'application/json' },
-  });
 }
 
 export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependencies): void {

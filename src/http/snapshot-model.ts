@@ -4,12 +4,11 @@
  * discloses) and then served to every reader. Contract: pure (no I/O; `takenAt` and `now`
  * are parameters). The disclosure rule is applied here, when the snapshot is built — only
  * public views go in, never an incident's raw record — and checked again over the finished
- * JSON before it may be written (`findDisclosedSecrets`). What depends on the reader's
- * clock (is the monitor behind? how old is this?) is recomputed at read time from the
- * stamps the snapshot carries (`reportAt`).
+ * JSON before it may be written (snapshot-guard.ts). What depends on the reader's clock (is
+ * the monitor behind? how old is this?) is recomputed at read time from the stamps the
+ * snapshot carries (`reportAt`, snapshot-health.ts).
  */
 import type { IncidentRecord, IncidentSummary, OutboxView } from '../core/incident';
-import type { SweepSummary } from '../core/sweep-summary';
 import {
   isRedacted,
   publicIncidentDetailOf,
@@ -18,13 +17,8 @@ import {
   type PublicIncidentDetail,
 } from './incident-views';
 import { renderMetrics, type MetricsInput } from './metrics';
-import {
-  assessMonitorHealth,
-  planAreaHistories,
-  SWEEP_INTERVAL_MS,
-  type AreaHistory,
-  type MonitorHealth,
-} from './status-model';
+import { servedHealth, type SweepHeartbeat } from './snapshot-health';
+import { planAreaHistories, type AreaHistory } from './status-model';
 import {
   buildStatusReport,
   HISTORY_DAYS,
@@ -210,71 +204,6 @@ export function emptySnapshot(
   };
 }
 
-/**
- * What each sweep records for `/healthz` beside the snapshot, written by the sweep itself:
- * if the snapshot writer is what broke, the heartbeat still moves and says so.
- */
-export interface SweepHeartbeat {
-  readonly sweeps: number;
-  readonly lastFinishedAt: string;
-  readonly lastOutcome: SweepSummary['outcome'];
-  readonly lastSuccessAt?: string;
-}
-
-export function nextHeartbeat(
-  previous: SweepHeartbeat | undefined,
-  summary: Pick<SweepSummary, 'finishedAt' | 'outcome'>,
-): SweepHeartbeat {
-  const lastSuccessAt = summary.outcome === 'failed' ? previous?.lastSuccessAt : summary.finishedAt;
-  return {
-    sweeps: (previous?.sweeps ?? 0) + 1,
-    lastFinishedAt: summary.finishedAt,
-    lastOutcome: summary.outcome,
-    ...(lastSuccessAt !== undefined && { lastSuccessAt }),
-  };
-}
-
-/** A snapshot older than this tells its readers that the monitor is behind. */
-export const STALE_SNAPSHOT_MS = 2 * SWEEP_INTERVAL_MS;
-
-function minutesBetween(from: string, now: Date): number {
-  return Math.round((now.getTime() - Date.parse(from)) / 60_000);
-}
-
-/**
- * The monitor's health as a public answer states it at `now`. Two things can be behind:
- * the sweeps, and the snapshot the answer comes from (the writer may be what broke).
- * `sweepsFirst`: the caller knows the sweeps' own record (the heartbeat, on /healthz), so a
- * sweep problem is named first; a page knows only its snapshot, so a stale snapshot is
- * named first (its sweep times are as old as it is).
- */
-export function servedHealth(
-  health: Pick<SnapshotHealth, 'sweeps' | 'lastSuccessAt'>,
-  snapshotTakenAt: string | undefined,
-  now: Date,
-  options: { readonly sweepsFirst: boolean },
-): MonitorHealth {
-  const sweeps = assessMonitorHealth({
-    sweeps: health.sweeps,
-    lastSuccessAt: health.lastSuccessAt,
-    now,
-  });
-  if (health.sweeps === 0) return sweeps;
-  let problem: string | undefined;
-  if (snapshotTakenAt === undefined) {
-    problem = 'sweeps ran but no public status snapshot was published';
-  } else if (now.getTime() - Date.parse(snapshotTakenAt) > STALE_SNAPSHOT_MS) {
-    problem = `the public status snapshot was taken ${minutesBetween(snapshotTakenAt, now)} min ago; a new one follows every sweep (every ${Math.round(SWEEP_INTERVAL_MS / 60_000)} min)`;
-  }
-  if (problem === undefined || (options.sweepsFirst && sweeps.status === 'degraded')) return sweeps;
-  return {
-    status: 'degraded',
-    reason: problem,
-    sweeps: health.sweeps,
-    ...(health.lastSuccessAt !== undefined && { lastSuccessAt: health.lastSuccessAt }),
-  };
-}
-
 /** The public report as served at `now`: the snapshot's, with its health judged now. */
 export interface ServedReport extends StatusReport {
   /** `null` before the first snapshot (a fresh deployment). */
@@ -295,35 +224,4 @@ export function reportAt(snapshot: PublicSnapshot, now: Date): ServedReport {
 
 export function stampOf(snapshot: SnapshotStamp): SnapshotStamp {
   return { id: snapshot.id, version: snapshot.version, takenAt: snapshot.takenAt };
-}
-
-/**
- * The second line of the disclosure rule: strings that identify an undisclosed incident
- * and occur in the finished snapshot (its JSON), so the writer can refuse to publish it.
- * Its id, fingerprint, URL and hashes are secret unless the same string is public
- * through another, disclosed or non-private incident (two findings about one URL).
- */
-export function findDisclosedSecrets(
-  serialized: string,
-  input: Pick<SnapshotInput, 'sources' | 'records'>,
-): string[] {
-  const hidden = input.sources.incidents.filter(isRedacted);
-  if (hidden.length === 0) return [];
-  const shown = input.sources.incidents.filter((incident) => !isRedacted(incident));
-  const shownRecords = input.records.filter((record) => !isRedacted(record));
-  const publicText = JSON.stringify([shown, shownRecords]);
-  const records = new Map(input.records.map((record) => [record.id, record]));
-  const found = new Set<string>();
-  for (const incident of hidden) {
-    const record = records.get(incident.id);
-    const always = [incident.id, incident.fingerprint];
-    // Not the release name: short and shared by every finding about that release.
-    const unlessPublic = [incident.subject, record?.expected, record?.observed].filter(
-      (value): value is string => value !== undefined && value.length >= 6,
-    );
-    for (const secret of always) if (serialized.includes(secret)) found.add(secret);
-    for (const secret of unlessPublic)
-      if (serialized.includes(secret) && !publicText.includes(secret)) found.add(secret);
-  }
-  return [...found];
 }

@@ -15,7 +15,8 @@ import {
 import { parseMonitorConfig } from '../core/config';
 import type { MonitorEnv } from '../env';
 import { HttpProblem } from './problem';
-import { emptySnapshot, type PublicSnapshot, type SweepHeartbeat } from './snapshot-model';
+import type { SweepHeartbeat } from './snapshot-health';
+import { emptySnapshot, type PublicSnapshot } from './snapshot-model';
 
 /** Parsed snapshots kept per isolate: the current one and the one before. */
 const MEMO_SIZE = 2;

@@ -14,7 +14,8 @@ import { createSnapshotStore } from '../adapters/snapshot-store';
 import type { SweepSummary } from '../core/sweep-summary';
 import { snapshotWriterStub, type PublishOutcome } from '../durable/snapshot-writer';
 import type { MonitorEnv } from '../env';
-import { nextHeartbeat, type SnapshotTrigger } from '../http/snapshot-model';
+import { nextHeartbeat } from '../http/snapshot-health';
+import type { SnapshotTrigger } from '../http/snapshot-model';
 
 type WriterEnv = Pick<MonitorEnv, 'SNAPSHOT_WRITER'>;
 
