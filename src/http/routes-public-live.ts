@@ -11,21 +11,23 @@ import { monitorStateStub } from '../durable/monitor-state';
 import type { AppBindings, AppDependencies } from './app-env';
 import { renderAtomFeed } from './atom-feed';
 import { renderBadge } from './badge';
+import { loadFeedIds } from './feed-ids';
 import { publicIncidentOf } from './incident-views';
 import { readOnlyCors } from './security-headers';
 import { PUBLIC_CACHE_CONTROL } from './snapshot-cache';
 import { assessMonitorHealth, planAreaHistories } from './status-model';
 import { renderStatusPage } from './status-page';
+import { FEED_ENTRIES } from './snapshot-model';
 import { statusPageStyleHash } from './status-page-style';
 import { buildStatusReport, HISTORY_DAYS } from './status-report';
 import { loadStatusSources } from './status-sources';
 
-export const FEED_ENTRIES = 50;
-
-/** The origin links in the feed point to: PUBLIC_URL, else the request's own. */
-export function publicOriginOf(publicUrl: string | undefined, requestUrl: string): string {
-  const configured = publicUrl?.trim().replace(/\/+$/, '');
-  return configured ? configured : new URL(requestUrl).origin;
+/**
+ * The base of the feed's links: PUBLIC_URL, or '' (relative links) when it is empty. Never
+ * the request's own origin: its `Host` header is the client's to choose.
+ */
+export function feedBaseUrlOf(publicUrl: string | undefined): string {
+  return publicUrl?.trim().replace(/\/+$/, '') ?? '';
 }
 
 export async function statusPageCsp(): Promise<string> {
@@ -61,10 +63,16 @@ export function registerLivePublicRoutes(app: Hono<AppBindings>, deps: AppDepend
 
   app.get('/incidents.atom', async (c) => {
     const now = deps.now();
-    const sources = await loadStatusSources(c.env, now);
-    const incidents = sources.incidents.slice(0, FEED_ENTRIES).map(publicIncidentOf);
-    const feed = renderAtomFeed(incidents, {
-      origin: publicOriginOf(c.env.PUBLIC_URL, c.req.url),
+    const [sources, ids] = await Promise.all([loadStatusSources(c.env, now), loadFeedIds(c.env)]);
+    const entries = await Promise.all(
+      sources.incidents.slice(0, FEED_ENTRIES).map(async (incident) => ({
+        id: await ids.entry(incident.id),
+        incident: publicIncidentOf(incident),
+      })),
+    );
+    const feed = renderAtomFeed(entries, {
+      feedId: ids.feed,
+      baseUrl: feedBaseUrlOf(c.env.PUBLIC_URL),
       now,
     });
     return c.body(feed, 200, {

@@ -18,12 +18,7 @@ import { renderAtomFeed } from './atom-feed';
 import { renderBadge } from './badge';
 import { HttpProblem } from './problem';
 import { readOnlyCors } from './security-headers';
-import {
-  FEED_ENTRIES,
-  publicOriginOf,
-  registerLivePublicRoutes,
-  statusPageCsp,
-} from './routes-public-live';
+import { feedBaseUrlOf, registerLivePublicRoutes, statusPageCsp } from './routes-public-live';
 import { json, publicRoute } from './public-answer';
 import { snapshotHeaders } from './snapshot-cache';
 import { servedHealth } from './snapshot-health';
@@ -86,14 +81,24 @@ export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependenci
     { operatorView: false },
     (c) => ({
       cacheable: true,
-      render: (snapshot, now) =>
-        new Response(
-          renderAtomFeed(snapshot.incidents.slice(0, FEED_ENTRIES), {
-            origin: publicOriginOf(c.env.PUBLIC_URL, c.req.url),
+      render(snapshot, now) {
+        // The feed's ids are keyed by MonitorState's feed key: there is no feed without a
+        // snapshot that carries them (a fresh deployment, for its first minutes).
+        if (snapshot.feed === undefined)
+          throw new HttpProblem(
+            'status-unavailable',
+            'The incident feed is published with the first status snapshot. Try again shortly.',
+            { 'retry-after': '60' },
+          );
+        return new Response(
+          renderAtomFeed(snapshot.feed.entries, {
+            feedId: snapshot.feed.id,
+            baseUrl: feedBaseUrlOf(c.env.PUBLIC_URL),
             now,
           }),
           { headers: { 'content-type': 'application/atom+xml; charset=utf-8' } },
-        ),
+        );
+      },
     }),
     deps,
     memo,

@@ -16,6 +16,7 @@ import {
   type PublicIncident,
   type PublicIncidentDetail,
 } from './incident-views';
+import type { FeedEntry } from './atom-feed';
 import { renderMetrics, type MetricsInput } from './metrics';
 import { servedHealth, type SweepHeartbeat } from './snapshot-health';
 import { planAreaHistories, type AreaHistory } from './status-model';
@@ -63,6 +64,17 @@ export interface PublicSnapshot extends SnapshotStamp {
   readonly details: Readonly<Record<string, PublicIncidentDetail>>;
   /** The public `/metrics` body as of `takenAt`. */
   readonly metrics: string;
+  /** The feed's first entries with their stable ids (feed-ids.ts); absent in the empty one. */
+  readonly feed?: { readonly id: string; readonly entries: readonly FeedEntry[] };
+}
+
+/** Entries the Atom feed holds: the first of the listing. */
+export const FEED_ENTRIES = 50;
+
+/** The feed's ids, keyed by the deployment's feed key: the feed's own, and per incident id. */
+export interface FeedIdsInput {
+  readonly feed: string;
+  readonly entries: Readonly<Record<string, string>>;
 }
 
 /** Everything the writer reads before it builds a snapshot (operator-level data). */
@@ -73,6 +85,8 @@ export interface SnapshotInput {
   readonly deliveries: readonly OutboxView[];
   /** Full records of listed incidents (at least of those the public may see in full). */
   readonly records: readonly IncidentRecord[];
+  /** The feed's ids for the first FEED_ENTRIES listed incidents. */
+  readonly feedIds?: FeedIdsInput;
 }
 
 export interface SnapshotOptions extends SnapshotStamp {
@@ -155,8 +169,17 @@ export function buildPublicSnapshot(
     }),
     incidents: sources.incidents.map(publicIncidentOf),
     details,
+    ...(input.feedIds !== undefined && { feed: feedOf(sources, input.feedIds) }),
     metrics: renderMetrics(publicMetricsInput(input, report.coverageWithheld), now, 'public'),
   };
+}
+
+function feedOf(sources: StatusSources, ids: FeedIdsInput): PublicSnapshot['feed'] {
+  const entries = sources.incidents.slice(0, FEED_ENTRIES).flatMap((incident) => {
+    const id = ids.entries[incident.id];
+    return id === undefined ? [] : [{ id, incident: publicIncidentOf(incident) }];
+  });
+  return { id: ids.feed, entries };
 }
 
 /** Sources with nothing in them: what the public sees before any snapshot exists. */

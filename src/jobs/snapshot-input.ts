@@ -2,7 +2,7 @@
  * What the snapshot writer reads before it builds a public snapshot: the status sources
  * (MonitorState and the incident index, src/http/status-sources.ts), the metrics totals,
  * the alert outboxes of open incidents, and the full record of every listed incident the
- * public may see in full (for `GET /api/incidents/:id`). Records are fetched from their
+ * public may see in full (for `GET /api/incidents/:id`), and the feed's keyed ids. Records are fetched from their
  * incident objects only when the listing shows a version the writer has not cached, so a
  * snapshot costs about a dozen Durable Object calls plus one per open incident, however
  * many resolved incidents the listing holds. This is the write path: page views never
@@ -13,7 +13,8 @@ import { incidentStubFor } from '../durable/incident-stubs';
 import { monitorStateStub } from '../durable/monitor-state';
 import type { MonitorEnv } from '../env';
 import { isRedacted } from '../http/incident-views';
-import type { SnapshotInput } from '../http/snapshot-model';
+import { loadFeedIds } from '../http/feed-ids';
+import { FEED_ENTRIES, type FeedIdsInput, type SnapshotInput } from '../http/snapshot-model';
 import { loadStatusSources } from '../http/status-sources';
 
 /** Open incidents whose outboxes the public metrics count (as `/metrics` always did). */
@@ -41,10 +42,11 @@ export async function gatherSnapshotInput(
   cache: RecordCache,
 ): Promise<GatheredInput> {
   const state = monitorStateStub(env);
-  const [sources, totals, verifiedBytes] = await Promise.all([
+  const [sources, totals, verifiedBytes, ids] = await Promise.all([
     loadStatusSources(env, now),
     state.sweepTotals(),
     state.verifiedBytes(),
+    loadFeedIds(env),
   ]);
   const listed = sources.incidents.filter((incident) => isIncidentId(incident.id));
   const open = listed
@@ -81,8 +83,18 @@ export async function gatherSnapshotInput(
     return record === undefined ? [] : [record];
   });
   cache.retain(new Set(listed.map((incident) => incident.id)));
+  const feedIds: FeedIdsInput = {
+    feed: ids.feed,
+    entries: Object.fromEntries(
+      await Promise.all(
+        sources.incidents
+          .slice(0, FEED_ENTRIES)
+          .map(async (incident) => [incident.id, await ids.entry(incident.id)] as const),
+      ),
+    ),
+  };
   return {
-    input: { sources, totals, verifiedBytes, deliveries, records },
+    input: { sources, totals, verifiedBytes, deliveries, records, feedIds },
     complete: toFetch.length === open.length + missing.length,
   };
 }
