@@ -5,6 +5,7 @@
 import { withDurableObjectSentry, withMonitorSentry } from './adapters/sentry';
 import { IncidentIndex as IncidentIndexClass } from './durable/incident-index';
 import { IncidentObject as IncidentObjectClass } from './durable/incident-object';
+import { LogSequencer as LogSequencerClass } from './durable/log-sequencer';
 import { MonitorState as MonitorStateClass } from './durable/monitor-state';
 import { RegionProbe as RegionProbeClass } from './durable/region-probe';
 import { SnapshotWriter as SnapshotWriterClass } from './durable/snapshot-writer';
@@ -22,6 +23,8 @@ export const IncidentIndex = withDurableObjectSentry(IncidentIndexClass);
 export type IncidentIndex = IncidentIndexClass;
 export const RegionProbe = withDurableObjectSentry(RegionProbeClass);
 export type RegionProbe = RegionProbeClass;
+export const LogSequencer = withDurableObjectSentry(LogSequencerClass);
+export type LogSequencer = LogSequencerClass;
 export const SnapshotWriter = withDurableObjectSentry(SnapshotWriterClass);
 export type SnapshotWriter = SnapshotWriterClass;
 

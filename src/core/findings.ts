@@ -60,7 +60,7 @@ export const FINDING_KINDS = {
     area: 'index',
     runbook: 'data-integrity',
     security: true,
-    title: 'index.json went back in version or dropped a watched release',
+    title: 'index.json went back in version or dropped a watched or pinned release',
   },
   'manifest-missing': {
     severity: 'P2',
@@ -160,6 +160,30 @@ export const FINDING_KINDS = {
     security: false,
     title: 'Release key material could not be loaded, so signatures were not judged',
   },
+  // The monitor's own public record: its storage was rewritten, or the log signed a
+  // checkpoint that does not extend the last one (docs/transparency-log.md).
+  'transparency-log-inconsistent': {
+    severity: 'P1',
+    area: 'artifacts',
+    runbook: 'monitor-down',
+    security: true,
+    title: 'The transparency log cannot prove it is append-only',
+  },
+  // Severity climbs with how long it lasts (core/manifest-silence.ts): P2, P1, then P0.
+  'manifest-unavailable': {
+    severity: 'P2',
+    area: 'manifests',
+    runbook: 'data-integrity',
+    security: false,
+    title: 'A signed manifest file is answered with anything but the file',
+  },
+  'index-entry-rewritten': {
+    severity: 'P1',
+    area: 'index',
+    runbook: 'data-integrity',
+    security: true,
+    title: 'index.json rewrote a pinned release’s entry',
+  },
 } as const satisfies Record<string, KindSpec>;
 
 export type FindingKind = keyof typeof FINDING_KINDS;
@@ -194,6 +218,12 @@ export interface Finding {
   readonly evidence: Readonly<Record<string, unknown>>;
   /** ISO-8601 time of the sweep that saw it. */
   readonly observedAt: string;
+  /**
+   * What makes many subjects one problem, when the check knows it better than the default
+   * of src/core/incident-grouping.ts (e.g. "served from the origin fallback"). Findings of
+   * one kind and cause in one sweep become one incident that lists its subjects.
+   */
+  readonly cause?: string;
 }
 
 export interface FindingInput {
@@ -206,6 +236,8 @@ export interface FindingInput {
   readonly release?: string;
   readonly regions?: readonly string[];
   readonly evidence?: Readonly<Record<string, unknown>>;
+  /** See `Finding.cause`. */
+  readonly cause?: string;
 }
 
 /** The stable identity of a problem: the same kind on the same subject is one incident. */
@@ -235,6 +267,7 @@ export function createFinding(input: FindingInput, now: Date): Finding {
     }),
     evidence: input.evidence ?? {},
     observedAt: now.toISOString(),
+    ...(input.cause !== undefined && { cause: input.cause }),
   };
 }
 

@@ -17,6 +17,7 @@ export type ProblemType =
   | 'payload-too-large'
   | 'rate-limited'
   | 'internal-error'
+  | 'log-unavailable'
   | 'status-unavailable';
 
 /** Where the problem types are described; `type` is this plus `#problem-<type>`. */
@@ -35,6 +36,7 @@ const TITLES: Record<ProblemType, string> = {
   'payload-too-large': 'Payload too large',
   'rate-limited': 'Too many requests',
   'internal-error': 'Internal error',
+  'log-unavailable': 'Transparency log unavailable',
   'status-unavailable': 'Status temporarily unavailable',
 };
 
@@ -50,6 +52,7 @@ const STATUS: Record<ProblemType, number> = {
   'payload-too-large': 413,
   'rate-limited': 429,
   'internal-error': 500,
+  'log-unavailable': 503,
   'status-unavailable': 503,
 };
 

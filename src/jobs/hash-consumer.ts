@@ -23,6 +23,8 @@ import type { MonitorEnv } from '../env';
 import { publishSnapshot } from './publish-snapshot';
 import { reportSweepFindings } from './report-findings';
 import { cacheBypassUrl } from '../core/manifest-urls';
+import type { ArtifactEntry } from '../core/tlog/entries';
+import { appendToLog, artifactLogEntry } from './log-entries';
 
 /** The dead-letter queue's name (wrangler.toml); every other queue is the hash queue. */
 export const HASH_DEAD_LETTER_QUEUE = 'dist-monitor-hash-dlq';
@@ -71,6 +73,8 @@ type Decision =
       readonly kind: 'judged';
       readonly job: HashJob;
       readonly verdict: HashVerdict;
+      /** The ETag the hashed bytes came with (for the transparency log). */
+      readonly etag?: string | undefined;
     }
   | { readonly message: Message<unknown>; readonly kind: 'broken'; readonly error: string };
 
@@ -138,6 +142,7 @@ async function decide(
       message,
       kind: 'judged',
       job,
+      etag: attempt.ok ? attempt.value.headers['etag'] : undefined,
       verdict:
         verdict.action === 'mismatch'
           ? await confirmAtOrigin(job, verdict, client, config)
@@ -219,6 +224,7 @@ async function persistOrRetry(
   const failures: HashFailureRecord[] = [];
   const settled: { version: string; name: string }[] = [];
   const findings: { sweepId: string; finding: Finding }[] = [];
+  const logged: ArtifactEntry[] = [];
   for (const decision of decisions) {
     if (decision.kind === 'broken') {
       console.error(
@@ -233,6 +239,7 @@ async function persistOrRetry(
       case 'verified':
         results.push({ ...artifact, result: 'verified', bytes: verdict.bytes, at });
         settled.push(artifact);
+        logged.push(artifactLogEntry(job, { bytes: verdict.bytes, etag: decision.etag }, at));
         break;
       case 'mismatch':
         results.push({ ...artifact, result: 'mismatch', bytes: verdict.bytes, at });
@@ -264,6 +271,9 @@ async function persistOrRetry(
       `hash queue: could not record results, retrying: ${error instanceof Error ? error.message : 'unknown error'}`,
     );
   }
+
+  // Only what was recorded is logged; a redelivered batch logs its matches again.
+  if (recorded && logged.length > 0) await appendToLog(env, logged, now);
 
   for (const decision of decisions) {
     const { message } = decision;
