@@ -56,6 +56,8 @@ export interface SnapshotWriterDependencies {
   readonly gather: (env: MonitorEnv, now: Date, cache: RecordCache) => Promise<GatheredInput>;
   /** The disclosure rule's first line (tests put a broken one here to see the second hold). */
   readonly build: typeof buildPublicSnapshot;
+  /** The environment snapshots are gathered with (tests add vars or secrets here). */
+  readonly env: (env: MonitorEnv) => MonitorEnv;
 }
 
 export function defaultSnapshotWriterDependencies(): SnapshotWriterDependencies {
@@ -65,6 +67,7 @@ export function defaultSnapshotWriterDependencies(): SnapshotWriterDependencies 
     store: (env) => createSnapshotStore(env.STATUS_SNAPSHOTS),
     gather: gatherSnapshotInput,
     build: buildPublicSnapshot,
+    env: (env) => env,
   };
 }
 
@@ -159,7 +162,7 @@ export class SnapshotWriter extends DurableObject<MonitorEnv> {
     const startedAt = deps.now().getTime();
     try {
       const at = takenAt ?? new Date(startedAt);
-      const gathered = await deps.gather(this.env, at, createRecordCache(this.sql));
+      const gathered = await deps.gather(deps.env(this.env), at, createRecordCache(this.sql));
       const version = (this.setting<number>('version') ?? 0) + 1;
       // Counted before the write: a failed attempt never reuses a number (or a KV key).
       this.setSetting('version', version);
@@ -177,7 +180,7 @@ export class SnapshotWriter extends DurableObject<MonitorEnv> {
           `snapshot ${version} would show ${leaked.length} detail(s) of undisclosed incidents`,
         );
       }
-      const store = deps.store(this.env);
+      const store = deps.store(deps.env(this.env));
       const pointer = await this.storeWithRetries(store, snapshot, serialized);
       // Pages answered from this isolate forget their one-second memo at once.
       noteSnapshotPublished();
