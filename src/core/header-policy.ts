@@ -4,8 +4,12 @@
  * Contract: pure. `checkResponseHeaders` takes one observed response (URL, status, headers)
  * and returns at most one `cache-policy-violation` and one `header-disclosure` finding for
  * it. Cache-Control is compared as a multiset of directives (order, case and spacing do not
- * matter; a missing header is a violation): 2xx and 304 answers against the success policy,
- * 4xx and 5xx against the error policy, other statuses (redirects) are not judged on cache.
+ * matter) against the policies the release worker itself sends for the response's class
+ * (`classifyResponse`, `ACCEPTED_POLICIES`): the success policy on a 200, the error policy on
+ * a 404 (a 404 with the success policy is an error cached at the edge for `s-maxage`: the
+ * classic way a new release's files stay "missing" after publication), either on what the
+ * worker's R2 path and its origin fallback answer differently (206/304/412, directory
+ * listings). Redirects are not judged on cache.
  * Evidence names the offending headers and carries values only redacted and truncated: a
  * cookie's value never leaves this module. `isAllowedRedirect` decides whether a redirect
  * hop may be followed: https only, and the target host must equal the hop's own host or one
@@ -38,12 +42,24 @@ export interface ObservedResponse {
   readonly url: string;
   readonly status: number;
   readonly headers: Headers | Readonly<Record<string, string>>;
+  /** The request's method, when not GET or HEAD (OPTIONS has its own policy). */
+  readonly method?: string;
 }
 
 /** Longest header value kept in evidence. */
 export const MAX_EVIDENCE_VALUE_CHARS = 200;
 
 const REDACTED = '[redacted]';
+
+/**
+ * The path requested once per sweep that must answer 404 (it is never published): how its
+ * error is cached is how a file requested before its release is published would be.
+ */
+export const ERROR_CANARY_PATH = 'integrity-monitor-canary-404.txt';
+
+export function errorCanaryUrl(baseUrl: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/${ERROR_CANARY_PATH}`;
+}
 
 export function parseHeaderPolicy(vars: HeaderPolicyVars): HeaderPolicy {
   return {
@@ -104,10 +120,61 @@ export function isAllowedRedirect(
 
 type PolicyName = 'success' | 'error';
 
-function policyFor(status: number): PolicyName | undefined {
-  if ((status >= 200 && status < 300) || status === 304) return 'success';
-  if (status >= 400 && status < 600) return 'error';
-  return undefined;
+/** A policy the worker sends, or no Cache-Control at all. */
+export type AcceptedPolicy = PolicyName | 'absent';
+
+/** The classes of response the release worker chooses a cache policy for. */
+export type ResponseClass =
+  | 'file'
+  | 'directory-listing'
+  | 'partial-or-conditional'
+  | 'options'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'other-error'
+  | 'redirect'
+  | 'other';
+
+/**
+ * What nodejs/release-cloudflare-worker sends per class (its src/constants/cache.ts, the
+ * providers and middleware that pick a policy per status), first the one expected:
+ * - a file (200): the success policy, from R2 and from the origin fallback alike;
+ * - a directory listing (200 on `…/`): success from R2, the error policy from the fallback;
+ * - 206, 304, 412: R2 sends the error policy on anything but 200, the fallback passes the
+ *   status on with the success policy;
+ * - OPTIONS: the error policy;
+ * - 404, 410: the error policy. A cacheable 404 keeps a new file "missing" at the edge;
+ * - 405: the error policy, or none (the router's last resort sends a bare 405);
+ * - other 4xx and 5xx: the error policy, or none (bare 400/416 from the R2 path; the
+ *   platform's own 5xx pages); never a cacheable policy.
+ */
+export const ACCEPTED_POLICIES: Readonly<Record<ResponseClass, readonly AcceptedPolicy[]>> = {
+  file: ['success'],
+  'directory-listing': ['success', 'error'],
+  'partial-or-conditional': ['error', 'success'],
+  options: ['error'],
+  'not-found': ['error'],
+  'method-not-allowed': ['error', 'absent'],
+  'other-error': ['error', 'absent'],
+  redirect: [],
+  other: [],
+};
+
+export function classifyResponse(
+  response: Pick<ObservedResponse, 'url' | 'status' | 'method'>,
+): ResponseClass {
+  const { status } = response;
+  if (response.method?.toUpperCase() === 'OPTIONS' && status >= 200 && status < 300)
+    return 'options';
+  if (status === 206 || status === 304 || status === 412) return 'partial-or-conditional';
+  if (status >= 200 && status < 300) {
+    return parseUrl(response.url)?.pathname.endsWith('/') ? 'directory-listing' : 'file';
+  }
+  if (status >= 300 && status < 400) return 'redirect';
+  if (status === 404 || status === 410) return 'not-found';
+  if (status === 405) return 'method-not-allowed';
+  if (status >= 400 && status < 600) return 'other-error';
+  return 'other';
 }
 
 function checkCachePolicy(
@@ -117,15 +184,27 @@ function checkCachePolicy(
   now: Date,
   release: string | undefined,
 ): Finding | undefined {
-  const which = policyFor(response.status);
-  if (!which) return undefined;
-  const expected = which === 'success' ? policy.cacheControlSuccess : policy.cacheControlError;
+  const responseClass = classifyResponse(response);
+  const accepted = ACCEPTED_POLICIES[responseClass];
+  const first = accepted.find((name): name is PolicyName => name !== 'absent');
+  if (first === undefined) return undefined;
   const observed = headers.get('cache-control');
-  const expectedDirectives = normaliseCacheControl(expected);
   const observedDirectives = observed === undefined ? [] : normaliseCacheControl(observed);
-  if (observed !== undefined && sameList(expectedDirectives, observedDirectives)) return undefined;
+  const policyText = (name: PolicyName) =>
+    name === 'success' ? policy.cacheControlSuccess : policy.cacheControlError;
+  const matches = accepted.some((name) =>
+    name === 'absent'
+      ? observed === undefined
+      : observed !== undefined &&
+        sameList(normaliseCacheControl(policyText(name)), observedDirectives),
+  );
+  if (matches) return undefined;
 
+  const expected = policyText(first);
+  const expectedDirectives = normaliseCacheControl(expected);
   const subject = subjectOf(response.url);
+  const isError = response.status >= 400;
+  const cacheableError = isError && observed !== undefined && isCacheable(observedDirectives);
   return createFinding(
     {
       kind: 'cache-policy-violation',
@@ -133,21 +212,38 @@ function checkCachePolicy(
       summary:
         observed === undefined
           ? `${subject} (HTTP ${response.status}) has no Cache-Control header.`
-          : `${subject} (HTTP ${response.status}) has a Cache-Control that differs from the ${which} policy.`,
+          : cacheableError
+            ? `${subject} (HTTP ${response.status}) is an error the edge may cache: its Cache-Control lets it be stored, so the error would be served for that long even after the file exists.`
+            : `${subject} (HTTP ${response.status}) has a Cache-Control that differs from the ${first} policy.`,
       expected,
       observed: observed === undefined ? '(missing)' : truncate(observed),
       ...(release !== undefined && { release }),
       evidence: {
         url: response.url,
         status: response.status,
-        policy: which,
+        ...(response.method !== undefined && { method: response.method }),
+        responseClass,
+        policy: first,
+        accepted,
         cacheControl: observed === undefined ? null : truncate(observed),
+        cacheableError,
         missingDirectives: difference(expectedDirectives, observedDirectives),
         unexpectedDirectives: difference(observedDirectives, expectedDirectives).map(truncate),
       },
     },
     now,
   );
+}
+
+/** A response a shared cache may store: `public`, `s-maxage` or `max-age` above 0, and no `no-store` / `private`. */
+function isCacheable(directives: readonly string[]): boolean {
+  const names = directives.map((directive) => directive.split('=')[0] ?? '');
+  if (names.includes('no-store') || names.includes('private')) return false;
+  return directives.some((directive) => {
+    const [name, value] = directive.split('=');
+    if (name === 'public') return true;
+    return (name === 's-maxage' || name === 'max-age') && Number(value) > 0;
+  });
 }
 
 function checkDisclosure(
