@@ -14,6 +14,7 @@ import type { HashJob } from '../src/core/hash-jobs';
 import type { IncidentSummary } from '../src/core/incident';
 import { incidentIndexStub } from '../src/durable/incident-stubs';
 import type { MonitorEnv } from '../src/env';
+import { sha256Hex } from '../src/core/digest';
 import { handleHashBatch } from '../src/jobs/hash-consumer';
 import { runSweep } from '../src/jobs/sweep';
 import { createDistSite, defaultHashStream, type DistSite } from '../tools/dist-site/site';
@@ -267,6 +268,31 @@ describe('what triggers the re-hash (13 (d): ETag and Last-Modified each on thei
     const clean = await handleHashBatch(batchOf([job]), testEnv, { fetch: changed, sleep: noWait });
     expect(clean).toMatchObject({ verified: 1, rebaselined: 1 });
     expect((await pinOf(NEWEST)).artifacts[name]?.etag).toBe('"another-etag"');
+  });
+
+  it('a job whose expected hash is not its pin’s signed entry re-baselines nothing', async () => {
+    await sweep();
+    const name = firstFile();
+    const path = artifactPath(NEWEST, name);
+    const changed = rewriting(isPath(path), (response) =>
+      withHeaders(response, { etag: '"another-etag"' }),
+    );
+    queued = [];
+    await sweep(changed);
+    const job = metadataJobs()[0];
+    if (job === undefined) throw new Error('no metadata-changed job');
+    site.tamperArtifact(NEWEST, name);
+    const served = await sha256Hex(
+      await (await changed(`${BASE}/${NEWEST}/${name}`)).arrayBuffer(),
+    );
+    const forged = { ...job, expectedSha256: served };
+    const report = await handleHashBatch(batchOf([forged]), testEnv, {
+      fetch: changed,
+      sleep: noWait,
+    });
+    expect(report.verified).toBe(1);
+    expect(report.rebaselined).toBe(0);
+    expect((await pinOf(NEWEST)).artifacts[name]?.rebaselines).toBeUndefined();
   });
 });
 

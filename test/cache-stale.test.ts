@@ -11,9 +11,11 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { staleKey } from '../src/adapters/staleness-store';
 import {
   classifyCachedIndex,
+  isExplainedByStaleCopy,
   sharedMaxAgeSeconds,
   STALE_MARGIN_MS,
 } from '../src/core/cache-staleness';
+import { createFinding } from '../src/core/findings';
 import type { IncidentSummary } from '../src/core/incident';
 import { incidentIndexStub } from '../src/durable/incident-stubs';
 import type { MonitorEnv } from '../src/env';
@@ -219,5 +221,61 @@ describe('classifyCachedIndex', () => {
     expect(sharedMaxAgeSeconds('public, max-age=3600, s-maxage=14400')).toBe(14_400);
     expect(sharedMaxAgeSeconds('public, max-age=600')).toBe(600);
     expect(sharedMaxAgeSeconds('no-store')).toBe(0);
+  });
+});
+
+describe('isExplainedByStaleCopy', () => {
+  const OLD = 'a'.repeat(64);
+  const NEW = 'b'.repeat(64);
+  const stale = createFinding(
+    {
+      kind: 'cache-stale',
+      subject: INDEX,
+      summary: 's',
+      evidence: { cached: { sha256: OLD }, origin: { sha256: NEW } },
+    },
+    SWEEP_CLOCK,
+  );
+  const regional = (seen: Record<string, { cached: string; origin?: string }>) =>
+    createFinding(
+      {
+        kind: 'cache-poisoned',
+        subject: INDEX,
+        summary: 'r',
+        regions: Object.keys(seen),
+        evidence: {
+          regional: true,
+          regions: Object.fromEntries(
+            Object.entries(seen).map(([region, { cached, origin }]) => [
+              region,
+              {
+                cached: { sha256: cached },
+                ...(origin !== undefined && { origin: { sha256: origin } }),
+              },
+            ]),
+          ),
+        },
+      },
+      SWEEP_CLOCK,
+    );
+
+  it('explains regions served the stale copy from their cache and the current one from the origin', () => {
+    expect(isExplainedByStaleCopy(regional({ weur: { cached: OLD, origin: NEW } }), stale)).toBe(
+      true,
+    );
+    expect(isExplainedByStaleCopy(regional({ weur: { cached: OLD } }), stale)).toBe(true);
+  });
+
+  it('does not explain a region served any other copy, from its cache or its origin', () => {
+    const other = 'c'.repeat(64);
+    expect(
+      isExplainedByStaleCopy(
+        regional({ weur: { cached: OLD, origin: NEW }, apac: { cached: other, origin: NEW } }),
+        stale,
+      ),
+    ).toBe(false);
+    expect(isExplainedByStaleCopy(regional({ weur: { cached: OLD, origin: other } }), stale)).toBe(
+      false,
+    );
   });
 });
