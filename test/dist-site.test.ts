@@ -231,7 +231,8 @@ describe('dist site: headers', () => {
     expect(a).toEqual(b);
   });
 
-  it.each(['nope.txt', `${V}/nope.tar.gz`, 'v99.0.0/SHASUMS256.txt', '', `${V}/`])(
+  // `/dist/` and `/dist/v24.11.1/` are directory listings, as on the release worker.
+  it.each(['nope.txt', `${V}/nope.tar.gz`, 'v99.0.0/SHASUMS256.txt', 'v99.0.0/', `${V}/nope/`])(
     'answers the unknown path "%s" with 404 and the error cache policy',
     async (path) => {
       const response = await get(path);

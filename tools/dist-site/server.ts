@@ -4,6 +4,7 @@
  *
  *   node tools/dist-site/server.ts --port 8787 --host 127.0.0.1 [--releases N]
  *     [--artifacts N] [--artifact-size BYTES] [--key-out demo-key.asc] [--origin-host HOST]...
+ *     [--monitor-header NAME [--monitor-pattern REGEX]] [--edge-cache] [--cache-tags]
  *     [--attack '<json command>']...
  *
  * Node runs this file directly (type stripping), hence the `.ts` import and no TS-only syntax.
@@ -37,6 +38,12 @@ const USAGE = `Usage: node tools/dist-site/server.ts [options]
   --artifact-size BYTES  size of every artifact (default 2-32 KiB each)
   --key-out PATH         write the demo public key there (give it to the monitor as RELEASE_KEYS)
   --origin-host HOST     a Host that bypasses the cache, like origin.* (repeatable)
+  --monitor-header NAME  how cloak attacks recognise the monitor: requests with this header
+                         (default cf-worker, which wrangler dev sends too)
+  --monitor-pattern RE   ... whose value matches this regular expression
+  --edge-cache           an edge cache honouring s-maxage in front of the site, from the
+                         start (stays on through reset; the clock moves by advance-clock only)
+  --cache-tags           send the release worker's cache-tag headers, as wrangler dev shows them
   --attack JSON          apply an attack command at start (repeatable)
 
 Attacks: ${ATTACK_NAMES.join(', ')} (see tools/dist-site/README.md).`;
@@ -65,6 +72,10 @@ function parseOptions(argv: readonly string[]): ServerOptions | 'help' {
       'artifact-size': { type: 'string' },
       'key-out': { type: 'string' },
       'origin-host': { type: 'string', multiple: true, default: [] },
+      'monitor-header': { type: 'string' },
+      'monitor-pattern': { type: 'string' },
+      'edge-cache': { type: 'boolean', default: false },
+      'cache-tags': { type: 'boolean', default: false },
       attack: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -99,6 +110,11 @@ function parseOptions(argv: readonly string[]): ServerOptions | 'help' {
       throw new UsageError(`--attack '${text}': ${(error as Error).message}`, { cause: error });
     }
   });
+  const monitorHeader = values['monitor-header'];
+  const monitorPattern = values['monitor-pattern'];
+  if (monitorPattern !== undefined && monitorHeader === undefined) {
+    throw new UsageError('--monitor-pattern needs --monitor-header');
+  }
   return {
     port: integer('port', values.port, 0, 65_535),
     host: values.host,
@@ -109,6 +125,14 @@ function parseOptions(argv: readonly string[]): ServerOptions | 'help' {
       releases,
       hashStream: hashWithNodeCrypto,
       originHosts: values['origin-host'],
+      edgeCache: values['edge-cache'],
+      cacheTags: values['cache-tags'],
+      ...(monitorHeader !== undefined && {
+        monitorAudience: {
+          header: monitorHeader,
+          ...(monitorPattern !== undefined && { pattern: monitorPattern }),
+        },
+      }),
       ...(perRelease !== undefined && { artifactsPerRelease: perRelease }),
       ...(artifactSize !== undefined && { artifactSize: () => artifactSize }),
     },
