@@ -126,6 +126,31 @@ describe('a release promoted without a purge', () => {
   });
 });
 
+describe('a release promoted without a purge, on the fixture’s edge cache', () => {
+  it('is cache-stale until the purge, then closes itself: no P0/P1, nothing left open', async () => {
+    site = await createDistSite({ now: SITE_CLOCK, artifactsPerRelease: 2, edgeCache: true });
+    testEnv = { ...testEnv, RELEASE_KEYS: site.publicKeyArmored } as MonitorEnv;
+    expect((await sweep(SWEEP_CLOCK)).findings).toEqual([]);
+    await site.apply({ attack: 'promote-release', version: 'v25.3.0' });
+    const stale = await sweep(minutesAfter(SWEEP_CLOCK, 5));
+    expect(stale.findings.map((finding) => `${finding.kind} ${finding.severity}`)).toEqual([
+      'cache-stale P3',
+    ]);
+    expect(stale.findings[0]?.evidence['missingReleases']).toEqual(['v25.3.0']);
+    await site.apply({ attack: 'purge' });
+    for (let i = 2; i <= 4; i += 1) {
+      expect((await sweep(minutesAfter(SWEEP_CLOCK, 5 * i))).findings).toEqual([]);
+    }
+    const list = await incidents();
+    expect(
+      list.filter((incident) => incident.severity === 'P0' || incident.severity === 'P1'),
+    ).toEqual([]);
+    expect(list.map((incident) => `${incident.kind} ${incident.state}`)).toEqual([
+      'cache-stale resolved',
+    ]);
+  });
+});
+
 describe('what stays cache-poisoned', () => {
   it('a cached index that lists a release with other fields', async () => {
     const rewritten = (JSON.parse(current) as Record<string, unknown>[]).slice(1);

@@ -208,15 +208,8 @@ describe('tampering', () => {
 
   it('a 404 the edge may cache (the success policy) is cache-policy-violation on the error canary', async () => {
     const canary = `${BASE}/integrity-monitor-canary-404.txt`;
-    const original = site.fetcher;
-    const cacheableErrors: typeof fetch = async (input, init) => {
-      const response = await original(input, init);
-      if (response.status !== 404) return response;
-      const headers = new Headers(response.headers);
-      headers.set('cache-control', 'public, max-age=3600, s-maxage=14400');
-      return new Response(response.body, { status: 404, headers });
-    };
-    const run = await runSweep(testEnv, { trigger: 'test', fetch: cacheableErrors, sleep: noWait });
+    await site.apply({ attack: 'cacheable-404' });
+    const run = await runSweep(testEnv, { trigger: 'test', fetch: site.fetcher, sleep: noWait });
     if (run.status !== 'completed') throw new Error('no sweep');
     const violation = run.findings.find((finding) => finding.subject === canary);
     expect(violation).toMatchObject({ kind: 'cache-policy-violation', severity: 'P2' });
