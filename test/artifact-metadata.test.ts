@@ -53,6 +53,7 @@ describe('compareMetadata', () => {
     [{ lastModified: 'Mon, 09 Nov 2026 12:00:00 GMT' }, ['Last-Modified']],
     [{ size: 1 }, ['size']],
     [{ etag: undefined }, ['ETag']],
+    [{ size: undefined }, []],
   ])('names %o as %o', (change, fields) => {
     expect(compareMetadata(pinned, { ...pinned, ...change })).toEqual(fields);
   });

@@ -169,6 +169,33 @@ describe('a changed ETag or Last-Modified with the same bytes', () => {
     },
   );
 
+  it('a HEAD without Content-Length is no size change: a new ETag over it is still the bytes’ call', async () => {
+    await sweep();
+    const name = firstFile();
+    const noLength = rewriting(
+      (request) => request.method === 'HEAD' && isPath(artifactPath(NEWEST, name))(request),
+      (response) => {
+        const headers = new Headers(response.headers);
+        headers.delete('content-length');
+        headers.set('etag', '"re-uploaded-etag"');
+        return new Response(null, { status: response.status, headers });
+      },
+    );
+    const withEtag = rewriting(isPath(artifactPath(NEWEST, name)), (response) =>
+      withHeaders(response, { etag: '"re-uploaded-etag"' }),
+    );
+    const run = await sweep(async (input, init) => {
+      const request = new Request(input, init);
+      return request.method === 'HEAD' ? noLength(request) : withEtag(request);
+    });
+    expect(run.findings).toEqual([]);
+    expect((await pinOf(NEWEST)).artifacts[name]).toMatchObject({
+      etag: '"re-uploaded-etag"',
+      size: (await pinOf(NEWEST)).artifacts[name]?.rebaselines?.[0]?.from.size,
+    });
+    expect(severe(await incidents())).toEqual([]);
+  });
+
   it('the notice closes itself after clean sweeps, and the re-baselined pin stays quiet', async () => {
     await sweep();
     const changedSite = rewriting(isPath(artifactPath(NEWEST, firstFile())), (response) =>

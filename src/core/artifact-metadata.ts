@@ -71,13 +71,19 @@ export function metadataOf(headers: Readonly<Record<string, string>>): ArtifactM
   };
 }
 
-/** Which pinned fields differ; a field that was not observed at pin time is not compared. */
+/**
+ * Which pinned fields differ; a field that was not observed at pin time is not compared, and
+ * neither is a size not observed now (a HEAD without Content-Length says nothing about the
+ * length; another length does).
+ */
 export function compareMetadata(
   pinned: ArtifactMetadata,
   observed: ArtifactMetadata,
 ): MetadataField[] {
   const changes: MetadataField[] = [];
-  if (pinned.size !== undefined && observed.size !== pinned.size) changes.push('size');
+  if (pinned.size !== undefined && observed.size !== undefined && observed.size !== pinned.size) {
+    changes.push('size');
+  }
   if (pinned.etag !== undefined && observed.etag !== pinned.etag) changes.push('ETag');
   if (pinned.lastModified !== undefined && observed.lastModified !== pinned.lastModified) {
     changes.push('Last-Modified');
