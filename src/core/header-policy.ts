@@ -5,7 +5,7 @@
  * and returns at most one `cache-policy-violation` and one `header-disclosure` finding for
  * it. Cache-Control is compared as a multiset of directives (order, case and spacing do not
  * matter) against the policies the release worker itself sends for the response's class
- * (`classifyResponse`, `ACCEPTED_POLICIES`): the success policy on a 200, the error policy on
+ * (core/response-classes.ts): the success policy on a 200, the error policy on
  * a 404 (a 404 with the success policy is an error cached at the edge for `s-maxage`: the
  * classic way a new release's files stay "missing" after publication), either on what the
  * worker's R2 path and its origin fallback answer differently (206/304/412, directory
@@ -16,6 +16,21 @@
  * of the allowed hosts exactly.
  */
 import { createFinding, type Finding } from './findings';
+import {
+  ACCEPTED_POLICIES,
+  classifyResponse,
+  isCacheable,
+  type PolicyName,
+} from './response-classes';
+
+export {
+  ACCEPTED_POLICIES,
+  classifyResponse,
+  ERROR_CANARY_PATH,
+  errorCanaryUrl,
+  type AcceptedPolicy,
+  type ResponseClass,
+} from './response-classes';
 
 /** The release worker's header policy, as configured in wrangler.toml vars. */
 export interface HeaderPolicy {
@@ -50,16 +65,6 @@ export interface ObservedResponse {
 export const MAX_EVIDENCE_VALUE_CHARS = 200;
 
 const REDACTED = '[redacted]';
-
-/**
- * The path requested once per sweep that must answer 404 (it is never published): how its
- * error is cached is how a file requested before its release is published would be.
- */
-export const ERROR_CANARY_PATH = 'integrity-monitor-canary-404.txt';
-
-export function errorCanaryUrl(baseUrl: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/${ERROR_CANARY_PATH}`;
-}
 
 export function parseHeaderPolicy(vars: HeaderPolicyVars): HeaderPolicy {
   return {
@@ -118,65 +123,6 @@ export function isAllowedRedirect(
   return allowedHosts.some((host) => host.trim().toLowerCase() === to.host);
 }
 
-type PolicyName = 'success' | 'error';
-
-/** A policy the worker sends, or no Cache-Control at all. */
-export type AcceptedPolicy = PolicyName | 'absent';
-
-/** The classes of response the release worker chooses a cache policy for. */
-export type ResponseClass =
-  | 'file'
-  | 'directory-listing'
-  | 'partial-or-conditional'
-  | 'options'
-  | 'not-found'
-  | 'method-not-allowed'
-  | 'other-error'
-  | 'redirect'
-  | 'other';
-
-/**
- * What nodejs/release-cloudflare-worker sends per class (its src/constants/cache.ts, the
- * providers and middleware that pick a policy per status), first the one expected:
- * - a file (200): the success policy, from R2 and from the origin fallback alike;
- * - a directory listing (200 on `…/`): success from R2, the error policy from the fallback;
- * - 206, 304, 412: R2 sends the error policy on anything but 200, the fallback passes the
- *   status on with the success policy;
- * - OPTIONS: the error policy;
- * - 404, 410: the error policy. A cacheable 404 keeps a new file "missing" at the edge;
- * - 405: the error policy, or none (the router's last resort sends a bare 405);
- * - other 4xx and 5xx: the error policy, or none (bare 400/416 from the R2 path; the
- *   platform's own 5xx pages); never a cacheable policy.
- */
-export const ACCEPTED_POLICIES: Readonly<Record<ResponseClass, readonly AcceptedPolicy[]>> = {
-  file: ['success'],
-  'directory-listing': ['success', 'error'],
-  'partial-or-conditional': ['error', 'success'],
-  options: ['error'],
-  'not-found': ['error'],
-  'method-not-allowed': ['error', 'absent'],
-  'other-error': ['error', 'absent'],
-  redirect: [],
-  other: [],
-};
-
-export function classifyResponse(
-  response: Pick<ObservedResponse, 'url' | 'status' | 'method'>,
-): ResponseClass {
-  const { status } = response;
-  if (response.method?.toUpperCase() === 'OPTIONS' && status >= 200 && status < 300)
-    return 'options';
-  if (status === 206 || status === 304 || status === 412) return 'partial-or-conditional';
-  if (status >= 200 && status < 300) {
-    return parseUrl(response.url)?.pathname.endsWith('/') ? 'directory-listing' : 'file';
-  }
-  if (status >= 300 && status < 400) return 'redirect';
-  if (status === 404 || status === 410) return 'not-found';
-  if (status === 405) return 'method-not-allowed';
-  if (status >= 400 && status < 600) return 'other-error';
-  return 'other';
-}
-
 function checkCachePolicy(
   response: ObservedResponse,
   headers: Map<string, string>,
@@ -233,17 +179,6 @@ function checkCachePolicy(
     },
     now,
   );
-}
-
-/** A response a shared cache may store: `public`, `s-maxage` or `max-age` above 0, and no `no-store` / `private`. */
-function isCacheable(directives: readonly string[]): boolean {
-  const names = directives.map((directive) => directive.split('=')[0] ?? '');
-  if (names.includes('no-store') || names.includes('private')) return false;
-  return directives.some((directive) => {
-    const [name, value] = directive.split('=');
-    if (name === 'public') return true;
-    return (name === 's-maxage' || name === 'max-age') && Number(value) > 0;
-  });
 }
 
 function checkDisclosure(
