@@ -126,6 +126,22 @@ const severe = (list: readonly IncidentSummary[]) =>
 
 const firstFile = () => site.files(NEWEST)[0] as string;
 
+describe('a clean site', () => {
+  it('raises no notice, no stale cache and no incident over repeated sweeps, its bytes hashed inline', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      const run = await sweep();
+      expect(run.findings).toEqual([]);
+      expect(run.summary.hashedInline).toBeGreaterThan(0);
+    }
+    expect(await incidents()).toEqual([]);
+    const pins = await Promise.all(['v25.2.0', 'v25.1.0'].map((version) => pinOf(version)));
+    for (const pin of pins) {
+      for (const artifact of Object.values(pin.artifacts))
+        expect(artifact.rebaselines).toBeUndefined();
+    }
+  });
+});
+
 describe('a changed ETag or Last-Modified with the same bytes', () => {
   it.each([
     ['an ETag alone', { etag: '"re-uploaded-etag"' }, ['ETag']],
