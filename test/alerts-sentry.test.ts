@@ -4,7 +4,8 @@ import {
   env,
   waitOnExecutionContext,
 } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { parseEnvelope } from '@sentry/core';
+import { describe, expect, it, vi } from 'vitest';
 import { createAlertChannels } from '../src/adapters/alert-channels';
 import { scrubBreadcrumb, sentryOptionsOf, withMonitorSentry } from '../src/adapters/sentry';
 import type { Severity } from '../src/core/findings';
@@ -15,26 +16,26 @@ const DSN = 'https://publickey123@sentry.test/42';
 const ENVELOPE_URL = 'https://sentry.test/api/42/envelope/';
 const ctx = { idempotencyKey: '0123456789abcdef0123456789abcdef:3', attempt: 1 };
 
-/** An envelope's lines: header, then item header + payload pairs. */
+/** An envelope read by Sentry's own parser (`@sentry/core`'s parseEnvelope). */
 function envelopeItems(request: CapturedRequest): {
   header: Record<string, unknown>;
   items: { type: string; payload: Record<string, unknown> }[];
 } {
-  const lines = request.body.split('\n').filter((line) => line !== '');
-  const header = JSON.parse(lines[0]!) as Record<string, unknown>;
-  const items = [];
-  for (let i = 1; i + 1 < lines.length; i += 2) {
-    items.push({
-      type: (JSON.parse(lines[i]!) as { type: string }).type,
-      payload: JSON.parse(lines[i + 1]!) as Record<string, unknown>,
-    });
-  }
-  return { header, items };
+  const [header, items] = parseEnvelope(request.body);
+  return {
+    header: header as Record<string, unknown>,
+    items: items.map(([itemHeader, payload]) => ({
+      type: itemHeader.type,
+      payload: (payload instanceof Uint8Array
+        ? JSON.parse(new TextDecoder().decode(payload))
+        : payload) as Record<string, unknown>,
+    })),
+  };
 }
 
-function sentryChannel() {
+function sentryChannel(vars: { SENTRY_ENVIRONMENT?: string } = {}) {
   const [channel] = createAlertChannels(
-    { SENTRY_DSN: DSN },
+    { SENTRY_DSN: DSN, ...vars },
     { transport: { timeoutMs: 100, now: () => Date.parse('2040-01-01T00:00:00Z') } },
   );
   if (channel === undefined) throw new Error('no sentry channel');
@@ -109,6 +110,59 @@ describe('Sentry channel', () => {
   it('is off without a DSN or with a malformed one', () => {
     expect(createAlertChannels({ SENTRY_DSN: '' })).toEqual([]);
     expect(createAlertChannels({ SENTRY_DSN: 'https://sentry.test/42' })).toEqual([]);
+  });
+
+  it('never logs a malformed DSN (the SDK’s string parser would print it whole)', () => {
+    const logged: string[] = [];
+    for (const method of ['error', 'warn', 'log', 'info'] as const) {
+      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+        logged.push(args.map(String).join(' '));
+      });
+    }
+    const secretDsn = 'https://s3cr3t-key-with-dash@sentry.test/not-a-project';
+    expect(createAlertChannels({ SENTRY_DSN: secretDsn })).toEqual([]);
+    expect(logged.join('\n')).not.toContain('s3cr3t');
+  });
+
+  it('builds the envelope with @sentry/core: it parses back, with the SDK’s auth and no DSN inside', async () => {
+    const { requests } = captureFetch();
+    await sentryChannel().deliver(alertMessage(), ctx);
+    const request = requests[0]!;
+    const { header, items } = envelopeItems(request);
+    expect(header).toMatchObject({
+      event_id: items[0]?.payload['event_id'],
+      sent_at: '2040-01-01T00:00:00.000Z',
+      sdk: { name: 'dist-integrity-monitor.incidents' },
+    });
+    expect(request.url).not.toContain('publickey123');
+    expect(request.body).not.toContain('publickey123');
+    expect(request.headers.get('x-sentry-auth')).toContain('sentry_version=7');
+  });
+
+  it('carries the same environment as the SDK’s own events (production by default)', async () => {
+    const { requests } = captureFetch();
+    await sentryChannel().deliver(alertMessage(), ctx);
+    const [event] = envelopeItems(requests[0]!).items;
+    expect(event?.payload['environment']).toBe('production');
+    expect(event?.payload['environment']).toBe(sentryOptionsOf({ SENTRY_DSN: DSN }).environment);
+    await sentryChannel({ SENTRY_ENVIRONMENT: 'staging' }).deliver(alertMessage(), ctx);
+    expect(envelopeItems(requests[1]!).items[0]?.payload['environment']).toBe('staging');
+    expect(sentryOptionsOf({ SENTRY_DSN: DSN, SENTRY_ENVIRONMENT: 'staging' }).environment).toBe(
+      'staging',
+    );
+  });
+
+  it('cleans hostile text from the watched site and cuts tags by code point', async () => {
+    const { requests } = captureFetch();
+    const subject = `https://dist.test/dist/v1.0.0/\u0001\u202e${'😀'.repeat(300)}.tar.gz`;
+    await sentryChannel().deliver(alertMessage({ subject, summary: 'a\u0000b\uFFFEc' }), ctx);
+    const [event] = envelopeItems(requests[0]!).items;
+    const tags = event?.payload['tags'] as Record<string, string>;
+    expect([...tags['url']!].length).toBe(200);
+    expect(tags['url']).not.toMatch(/[\u0000-\u001f\u202e\uFFFE]/);
+    // No lone surrogate: the tag round-trips through UTF-8 unchanged.
+    expect(new TextDecoder().decode(new TextEncoder().encode(tags['url']))).toBe(tags['url']);
+    expect(event?.payload['message']).toBe(`[P0] ${alertMessage().title}: a\uFFFDb\uFFFDc`);
   });
 });
 

@@ -1,3 +1,10 @@
+import type {
+  ActionsBlock,
+  ContextBlock,
+  HeaderBlock,
+  KnownBlock,
+  SectionBlock,
+} from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAlertChannels } from '../src/adapters/alert-channels';
@@ -56,6 +63,30 @@ const Block = z.discriminatedUnion('type', [
 const WebhookBody = z
   .object({ text: z.string().min(1), blocks: z.array(Block).min(1).max(50) })
   .strict();
+
+/**
+ * The real payload type-checks against Slack's own Block Kit types (@slack/types): if a
+ * block we render stops being assignable, `npm run typecheck` fails here.
+ */
+function asSlackBlocks(message: ReturnType<typeof renderSlackMessage>): KnownBlock[] {
+  const blocks: (HeaderBlock | SectionBlock | ContextBlock | ActionsBlock)[] = message.blocks;
+  return blocks;
+}
+
+/** Every string in the payload (texts, values, labels). */
+function stringsOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsOf);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringsOf);
+  return [];
+}
+
+/** The section text's lines: title, summary, [detail], links. */
+function sectionLines(message: ReturnType<typeof renderSlackMessage>): string[] {
+  const section = message.blocks[1];
+  if (section?.type !== 'section' || section.text === undefined) throw new Error('no section');
+  return section.text.text.split('\n');
+}
 
 const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/s3cr3tW3bh00kT0ken';
 const ctx = { idempotencyKey: '0123456789abcdef0123456789abcdef:1', attempt: 1 };
@@ -176,6 +207,53 @@ describe('Slack alert message', () => {
 
   it('escapes &, < and > and flattens line breaks', () => {
     expect(escapeSlackText('a & b <c>\r\nd\u2028e')).toBe('a &amp; b &lt;c&gt; d e');
+  });
+
+  it('type-checks against @slack/types for every event', () => {
+    for (const event of ['opened', 'acknowledged', 'resolved', 'escalated'] as AlertEvent[]) {
+      const blocks = asSlackBlocks(renderSlackMessage(alertMessage({ event })));
+      expect(blocks.map((block) => block.type)[0]).toBe('header');
+    }
+  });
+
+  it('cuts before escaping: no entity is cut in half and the links line is kept', () => {
+    const message = renderSlackMessage(
+      alertMessage({
+        summary: '<'.repeat(5000),
+        detail: '&'.repeat(5000),
+        title: '>'.repeat(500),
+      }),
+    );
+    WebhookBody.parse(message);
+    const lines = sectionLines(message);
+    expect(lines.at(-1)).toBe(
+      `<${alertMessage().runbookUrl}|Runbook> · <${alertMessage().incidentUrl}|Incident>`,
+    );
+    for (const text of stringsOf(message)) {
+      // Every & starts a whole entity: nothing like `&l…` or a dangling `&`.
+      expect(text.replace(/&(amp|lt|gt);/g, '')).not.toContain('&');
+    }
+    expect(lines[1]).toMatch(/^(&lt;)+…$/);
+  });
+
+  it('cuts by code point: emoji-heavy text never leaves a lone surrogate', () => {
+    const emoji = '😀'.repeat(3000);
+    const message = renderSlackMessage(
+      alertMessage({ summary: emoji, detail: emoji, subject: emoji, title: emoji }),
+    );
+    WebhookBody.parse(message);
+    for (const text of stringsOf(message)) expect(text.isWellFormed()).toBe(true);
+    expect(sectionLines(message).at(-1)).toContain('|Runbook>');
+  });
+
+  it('drops control characters, noncharacters and bidi overrides from site text', () => {
+    const message = renderSlackMessage(
+      alertMessage({ subject: 'https://dist.test/a\u0001\u202e\uFFFE\uD800.tar.gz' }),
+    );
+    for (const text of stringsOf(message)) {
+      expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u202e\uFFFE]/);
+      expect(text.isWellFormed()).toBe(true);
+    }
   });
 
   it('retries a 429 no sooner than Slack’s Retry-After', async () => {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_ALERT_ROUTES } from '../src/core/alert-routes';
 import {
   parseWebhookSecrets,
@@ -244,20 +245,103 @@ describe('verifyStandardWebhook, for receivers', () => {
     });
   });
 
-  it('reads a secret without the whsec_ prefix as base64 (as the reference libraries do), else as its bytes; refuses one too short', () => {
+  it('reads a secret without the whsec_ prefix as base64 (as the reference libraries do); refuses one that is not base64, or too short', () => {
     expect(parseWebhookSecrets(btoa('x'.repeat(32)))).toMatchObject({
       ok: true,
       value: [new TextEncoder().encode('x'.repeat(32))],
     });
-    expect(parseWebhookSecrets('plain-secret_not-base64!')).toMatchObject({
-      ok: true,
-      value: [new TextEncoder().encode('plain-secret_not-base64!')],
-    });
+    const plain = parseWebhookSecrets('plain-secret_not-base64!-but-long-enough');
+    expect(plain.ok).toBe(false);
+    if (!plain.ok) {
+      expect(plain.error.detail).toContain('without whsec_ it must still be base64');
+      expect(plain.error.detail).not.toContain('plain-secret');
+    }
     expect(parseWebhookSecrets('short')).toMatchObject({ ok: false });
     expect(parseWebhookSecrets(`whsec_${btoa('short')}`).ok).toBe(false);
     expect(parseWebhookSecrets(`${SECRET_1} ${SECRET_2}`)).toMatchObject({
       ok: true,
       value: [KEY_1, KEY_2],
     });
+  });
+});
+
+describe('the reference standardwebhooks package, as a receiver', () => {
+  /** Signs at the real clock: the reference library checks the timestamp against it. */
+  function liveChannel(secret: string) {
+    const [channel] = createAlertChannels(
+      { ALERT_WEBHOOK_URLS: RECEIVER, ALERT_WEBHOOK_SECRET: secret },
+      { transport: { timeoutMs: 10_000 } },
+    );
+    if (channel === undefined) throw new Error('no webhook channel');
+    return channel;
+  }
+
+  function headersOf(request: { headers: Headers }): Record<string, string> {
+    return Object.fromEntries(
+      ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => [
+        name,
+        request.headers.get(name) ?? '',
+      ]),
+    );
+  }
+
+  it('verifies what the signer produces, and hands back the payload', async () => {
+    const { requests } = captureFetch();
+    await liveChannel(SECRET_1).deliver(alertMessage(), ctx);
+    const request = requests[0]!;
+    const payload = new Webhook(SECRET_1).verify(request.body, headersOf(request));
+    expect(payload).toMatchObject({ version: 1, type: 'incident.opened' });
+  });
+
+  it('verifies with either secret while rotating, and with neither other secret', async () => {
+    const { requests } = captureFetch();
+    await liveChannel(`${SECRET_2} ${SECRET_1}`).deliver(alertMessage(), ctx);
+    const request = requests[0]!;
+    for (const secret of [SECRET_1, SECRET_2]) {
+      expect(() => new Webhook(secret).verify(request.body, headersOf(request))).not.toThrow();
+    }
+    const stranger = `whsec_${btoa('z'.repeat(32))}`;
+    expect(() => new Webhook(stranger).verify(request.body, headersOf(request))).toThrow(
+      WebhookVerificationError,
+    );
+  });
+
+  it('verifies a delivery signed with an unprefixed base64 secret, as receivers read it', async () => {
+    const { requests } = captureFetch();
+    const unprefixed = SECRET_1.slice('whsec_'.length);
+    await liveChannel(unprefixed).deliver(alertMessage(), ctx);
+    const request = requests[0]!;
+    expect(() => new Webhook(unprefixed).verify(request.body, headersOf(request))).not.toThrow();
+  });
+
+  it('refuses a tampered body, as our own verifier does', async () => {
+    const { requests } = captureFetch();
+    await liveChannel(SECRET_1).deliver(alertMessage(), ctx);
+    const request = requests[0]!;
+    const forged = request.body.replace('"P0"', '"P3"');
+    expect(() => new Webhook(SECRET_1).verify(forged, headersOf(request))).toThrow(
+      WebhookVerificationError,
+    );
+  });
+
+  it('turns webhooks off, with a clear message and no secret, for a secret that is not base64', () => {
+    const warnings: string[] = [];
+    vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
+      warnings.push(args.map(String).join(' '));
+    });
+    const secret = 'my-plain-text-webhook-secret-123';
+    // As the second secret of a rotation (a message logged once per isolate, so unique here).
+    expect(
+      createAlertChannels({
+        ALERT_WEBHOOK_URLS: RECEIVER,
+        ALERT_WEBHOOK_SECRET: `${SECRET_1} ${secret}`,
+      }),
+    ).toEqual([]);
+    // The reference library cannot key with it either: a receiver could never verify.
+    expect(() => new Webhook(secret)).toThrow();
+    const said = warnings.join('\n');
+    expect(said).toContain('ALERT_WEBHOOK_SECRET: secret 2');
+    expect(said).toContain('webhooks are off');
+    expect(said).not.toContain(secret);
   });
 });

@@ -114,6 +114,33 @@ describe('an internal error', () => {
   });
 });
 
+describe('an unsupported method on a known path', () => {
+  it.each([
+    ['DELETE', '/api/status', 'GET, HEAD'],
+    ['POST', '/metrics', 'GET, HEAD'],
+    ['PUT', '/incidents.atom', 'GET, HEAD'],
+    ['GET', '/api/sweeps', 'POST'],
+    ['GET', '/api/incidents/0123456789abcdef0123456789abcdef/acknowledge', 'POST'],
+    ['PATCH', '/api/incidents/0123456789abcdef0123456789abcdef', 'GET, HEAD'],
+    ['DELETE', '/', 'GET, HEAD'],
+  ])('%s %s is a 405 problem with Allow: %s (RFC 9110)', async (method, path, allow) => {
+    const response = await call(path, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe(allow);
+    expect(response.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(await json(response)).toMatchObject({
+      type: 'https://github.com/nodejs/dist-integrity-monitor/blob/main/docs/api.md#problem-method-not-allowed',
+      title: 'Method not allowed',
+      status: 405,
+    });
+  });
+
+  it('still answers HEAD on a GET route, and 404 on an unknown path whatever the method', async () => {
+    expect((await call('/healthz', { method: 'HEAD' })).status).toBe(200);
+    expect((await call('/no/such/path', { method: 'DELETE' })).status).toBe(404);
+  });
+});
+
 describe('not found', () => {
   it('is a 404 problem that does not echo the path', async () => {
     const response = await call('/<script>alert(1)</script>');

@@ -127,9 +127,9 @@ export async function openTamperIncident(now = new Date()): Promise<string> {
   return incidentIdOf(finding.fingerprint);
 }
 
-/** Opens a non-private P2 incident (a missing file); returns its id. */
-export async function openMissingFileIncident(now = new Date()): Promise<string> {
-  const finding = createFinding(
+/** A non-private P2 finding: a missing file. */
+export function missingFileFinding(now: Date): Finding {
+  return createFinding(
     {
       kind: 'artifact-missing',
       subject: 'https://dist.test/dist/v22.21.0/node-v22.21.0-win-x64.zip',
@@ -138,6 +138,11 @@ export async function openMissingFileIncident(now = new Date()): Promise<string>
     },
     now,
   );
+}
+
+/** Opens a non-private P2 incident (a missing file); returns its id. */
+export async function openMissingFileIncident(now = new Date()): Promise<string> {
+  const finding = missingFileFinding(now);
   await reportSweepFindings(testEnv, { sweepId: 'sweep-missing', findings: [finding], now });
   return incidentIdOf(finding.fingerprint);
 }

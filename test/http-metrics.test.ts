@@ -4,8 +4,11 @@
  * response KPIs.
  */
 import { describe, expect, it } from 'vitest';
+import { reportSweepFindings } from '../src/jobs/report-findings';
 import {
   ALICE_TOKEN,
+  missingFileFinding,
+  testEnv,
   call,
   openMissingFileIncident,
   openTamperIncident,
@@ -67,7 +70,7 @@ describe('GET /metrics', () => {
     expect(sample(text, 'dist_monitor_healthy')).toBe(1);
   });
 
-  it('counts open incidents by severity and the last sweep’s findings by kind', async () => {
+  it('counts open incidents by severity and the last sweep’s findings by kind (operators)', async () => {
     const summary = await seedSweep({
       findings: 1,
       findingsBySeverity: { P0: 1, P1: 0, P2: 0, P3: 0 },
@@ -87,11 +90,14 @@ describe('GET /metrics', () => {
     ).toBe(1);
   });
 
-  it('reports alert messages of open incidents by channel and status', async () => {
+  it('reports alert messages of open incidents by channel and status to operators only', async () => {
     await openTamperIncident();
     const text = await scrape();
     expect(text).toContain('# TYPE dist_monitor_alert_messages gauge');
     expect(text).toContain('dist_monitor_alert_channel_configured{channel="slack"} 0');
+    const open = await (await call('/metrics')).text();
+    expect(open).not.toContain('dist_monitor_alert_messages');
+    expect(open).toContain('dist_monitor_alert_channel_configured{channel="slack"} 0');
   });
 
   it('reports response KPIs and SLA breaches per severity', async () => {
@@ -102,7 +108,49 @@ describe('GET /metrics', () => {
     expect(sample(text, 'dist_monitor_time_to_acknowledge_seconds_count{severity="P2"}')).toBe(1);
     expect(sample(text, 'dist_monitor_time_to_resolve_seconds_count{severity="P2"}')).toBe(0);
     expect(sample(text, 'dist_monitor_sla_breaches{severity="P2"}')).toBe(0);
-    expect(sample(text, 'dist_monitor_response_minutes{severity="P0"}')).toBe(15);
+    expect(sample(text, 'dist_monitor_response_target_seconds{severity="P0"}')).toBe(900);
+  });
+
+  it('keeps the response counters when an acknowledged incident is resolved and reopened', async () => {
+    const opened = new Date(Date.now() - 60_000);
+    const id = await openMissingFileIncident(opened);
+    await call(`/api/incidents/${id}/acknowledge`, { method: 'POST', token: ALICE_TOKEN });
+    const count = async (step: string) =>
+      sample(await scrape(), `dist_monitor_time_to_${step}_seconds_count{severity="P2"}`);
+    expect(await count('acknowledge')).toBe(1);
+    await call(`/api/incidents/${id}/resolve`, { method: 'POST', token: ALICE_TOKEN });
+    expect(await count('resolve')).toBe(1);
+    // Seen again by a later sweep: the incident reopens, with a new opening time.
+    await reportSweepFindings(testEnv, {
+      sweepId: 'sweep-later',
+      findings: [missingFileFinding(new Date())],
+      now: new Date(),
+    });
+    const reopened = await (await call(`/api/incidents/${id}`, { token: ALICE_TOKEN })).json();
+    expect(reopened).toMatchObject({ incident: { state: 'open', reopenCount: 1 } });
+    expect(await count('acknowledge')).toBe(1);
+    expect(await count('resolve')).toBe(1);
+    await call(`/api/incidents/${id}/acknowledge`, { method: 'POST', token: ALICE_TOKEN });
+    expect(await count('acknowledge')).toBe(2);
+  });
+
+  it('shows the public nothing /api/status withholds while a private incident is open', async () => {
+    await seedSweep();
+    await openTamperIncident();
+    const status = (await (await call('/api/status')).json()) as { coverageWithheld: boolean };
+    expect(status.coverageWithheld).toBe(true);
+    const text = await (await call('/metrics')).text();
+    expect(sample(text, 'dist_monitor_coverage_withheld')).toBe(1);
+    expect(sample(text, 'dist_monitor_open_incidents{severity="withheld"}')).toBe(1);
+    expect(sample(text, 'dist_monitor_open_incidents{severity="P0"}')).toBe(0);
+    for (const hidden of [
+      'coverage_files',
+      'verified_bytes',
+      'artifact-hash-mismatch',
+      'state="',
+    ]) {
+      expect(text).not.toContain(hidden);
+    }
   });
 
   it('says unhealthy when the last success is stale', async () => {

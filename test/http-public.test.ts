@@ -3,7 +3,17 @@
  * first sweep, with a fresh sweep, with a stale monitor, and with a public incident.
  */
 import { describe, expect, it } from 'vitest';
-import { call, json, openMissingFileIncident, openTamperIncident, seedSweep } from './http-helpers';
+import { createFinding } from '../src/core/findings';
+import { reportSweepFindings } from '../src/jobs/report-findings';
+import {
+  ALICE_TOKEN,
+  call,
+  json,
+  openMissingFileIncident,
+  openTamperIncident,
+  seedSweep,
+  testEnv,
+} from './http-helpers';
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
@@ -103,6 +113,9 @@ describe('GET /badge.svg', () => {
 });
 
 describe('GET /incidents.atom', () => {
+  const entryIds = (feed: string) =>
+    [...feed.matchAll(/<entry>\s*<id>([^<]+)<\/id>/g)].map((match) => match[1]);
+
   it('is an Atom feed with an entry per incident linking to its record', async () => {
     const id = await openMissingFileIncident();
     const response = await call('/incidents.atom');
@@ -111,7 +124,7 @@ describe('GET /incidents.atom', () => {
     expect(feed).toMatch(
       /^<\?xml version="1.0" encoding="utf-8"\?>\n<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/,
     );
-    expect(feed).toContain('<id>https://monitor.test/incidents.atom</id>');
+    expect(feed).toMatch(/<feed [^>]+>\n {2}<id>urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-/);
     expect(feed).toContain(
       `<link rel="alternate" href="https://monitor.test/api/incidents/${id}"/>`,
     );
@@ -124,6 +137,57 @@ describe('GET /incidents.atom', () => {
     const feed = await (await call('/incidents.atom')).text();
     expect(feed).toContain('<feed xmlns="http://www.w3.org/2005/Atom">');
     expect(feed).not.toContain('<entry>');
+  });
+
+  it('keeps an entry’s id when its incident is disclosed, and the id reveals nothing', async () => {
+    const id = await openTamperIncident();
+    const before = await (await call('/incidents.atom')).text();
+    expect(before).not.toContain(id);
+    await call(`/api/incidents/${id}/disclose`, { method: 'POST', token: ALICE_TOKEN });
+    const after = await (await call('/incidents.atom')).text();
+    expect(after).toContain(`/api/incidents/${id}`);
+    expect(entryIds(after)).toEqual(entryIds(before));
+    expect(entryIds(before)[0]).toMatch(/^urn:uuid:/);
+    expect(entryIds(before)[0]).not.toContain(id);
+  });
+
+  it('gives two private incidents of one area opened in the same millisecond two ids', async () => {
+    const now = new Date();
+    const findings = ['a', 'b'].map((name) =>
+      createFinding(
+        {
+          kind: 'artifact-hash-mismatch',
+          subject: `https://dist.test/dist/v24.11.1/node-${name}.tar.xz`,
+          summary: `node-${name}.tar.xz differs`,
+        },
+        now,
+      ),
+    );
+    await reportSweepFindings(testEnv, { sweepId: 'sweep-same-ms', findings, now });
+    const ids = entryIds(await (await call('/incidents.atom')).text());
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it('keeps the same ids from one request to the next', async () => {
+    await openMissingFileIncident();
+    const first = await (await call('/incidents.atom')).text();
+    const second = await (await call('/incidents.atom')).text();
+    expect(entryIds(second)).toEqual(entryIds(first));
+    expect(second.match(/<id>[^<]+<\/id>/)?.[0]).toBe(first.match(/<id>[^<]+<\/id>/)?.[0]);
+  });
+
+  it('with PUBLIC_URL empty, links are relative and never follow the Host header', async () => {
+    const id = await openMissingFileIncident();
+    const response = await call('/incidents.atom', {
+      env: { ...testEnv, PUBLIC_URL: '' },
+      headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' },
+    });
+    const feed = await response.text();
+    expect(feed).not.toContain('evil.example');
+    expect(feed).not.toContain('monitor.test');
+    expect(feed).toContain(`<link rel="alternate" href="/api/incidents/${id}"/>`);
+    expect(feed).toContain('<link rel="self" type="application/atom+xml" href="/incidents.atom"/>');
   });
 });
 

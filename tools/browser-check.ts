@@ -8,6 +8,8 @@
  * - the incident row says "Investigating an issue" and names no file, URL or hash;
  * - the stylesheet applied under the strict CSP, and nothing else was requested;
  * - the page fits a phone's width without horizontal scrolling;
+ * - axe-core (WCAG 2.2 A/AA rules) finds no serious or critical violation, in light and
+ *   dark colour schemes at 1280 and 360 px, before and after disclosure;
  * - after an operator discloses the incident, the row names the tampered file.
  *
  * Screenshots go to test-results/ (status-page.png, status-page-phone.png,
@@ -22,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { cleanUpEverything, makeTempDir } from './demo/processes.ts';
@@ -190,6 +193,43 @@ async function checkFitsPhone(browser: Browser, origin: string, screenshot: stri
   await phone.close();
 }
 
+/** The WCAG rule sets axe runs: 2.0, 2.1 and 2.2, levels A and AA. */
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const FAILING_IMPACTS = new Set(['serious', 'critical']);
+
+/**
+ * axe-core on the status page in light and dark, at 1280 and 360 px: any serious or critical
+ * violation fails the check (each named with its rule, impact and first element).
+ */
+async function checkAccessibility(browser: Browser, origin: string, when: string): Promise<void> {
+  const failures: string[] = [];
+  let checked = 0;
+  for (const colorScheme of ['light', 'dark'] as const) {
+    for (const width of [1280, 360]) {
+      const context = await browser.newContext({
+        viewport: { width, height: 900 },
+        colorScheme,
+      });
+      const page = await context.newPage();
+      await page.goto(`${origin}/`, { waitUntil: 'load' });
+      const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+      checked += results.passes.length;
+      for (const violation of results.violations) {
+        if (!FAILING_IMPACTS.has(violation.impact ?? '')) continue;
+        const target = violation.nodes[0]?.target.join(' ') ?? '?';
+        failures.push(
+          `${colorScheme} ${width} px: ${violation.id} (${violation.impact}) at ${target}: ${violation.help}`,
+        );
+      }
+      await context.close();
+    }
+  }
+  log(
+    `axe-core ${when}: ${checked} rule passes over 4 views, ${failures.length} serious or critical violations`,
+  );
+  expect(failures.length === 0, `axe-core found:\n  ${failures.join('\n  ')}`);
+}
+
 async function runBrowserChecks(
   stack: Stack,
   tampered: { version: string; file: string },
@@ -224,6 +264,7 @@ async function runBrowserChecks(
     expect(heading === 'dist.nodejs.org integrity status', `unexpected h1: ${heading}`);
     await page.screenshot({ path: join(RESULTS_DIR, 'status-page.png'), fullPage: true });
     await checkFitsPhone(browser, stack.monitorOrigin, 'status-page-phone.png');
+    await checkAccessibility(browser, stack.monitorOrigin, 'before disclosure');
 
     const disclosed = await fetch(`${stack.monitorOrigin}/api/incidents/${incident.id}/disclose`, {
       method: 'POST',
@@ -243,6 +284,7 @@ async function runBrowserChecks(
     });
     // Disclosed detail carries 64-character hashes and long URLs: they must wrap on a phone.
     await checkFitsPhone(browser, stack.monitorOrigin, 'status-page-disclosed-phone.png');
+    await checkAccessibility(browser, stack.monitorOrigin, 'after disclosure');
     const dark = await browser.newPage({
       viewport: { width: 1280, height: 900 },
       colorScheme: 'dark',

@@ -8,7 +8,7 @@
  */
 import { DEFAULT_ALERT_ROUTES, parseAlertRoutes, type AlertRoutes } from '../core/alert-routes';
 import type { AlertChannel } from '../core/alerts';
-import { parseSentryDsn } from '../core/sentry-envelope';
+import { parseSentryDsn, sentryEnvironmentOf } from '../core/sentry-envelope';
 import { parseWebhookSecrets } from '../core/standard-webhooks';
 import { LOCAL_HOSTS, parseWebhookEndpoints } from '../core/webhook-endpoints';
 import type { MonitorEnv } from '../env';
@@ -20,7 +20,7 @@ import { createWebhookChannel } from './webhook-channel';
 type ChannelEnv = Pick<
   MonitorEnv,
   'SLACK_WEBHOOK_URL' | 'SENTRY_DSN' | 'ALERT_WEBHOOK_URLS' | 'ALERT_WEBHOOK_SECRET'
-> & { readonly ALERT_ROUTES?: string };
+> & { readonly ALERT_ROUTES?: string; readonly SENTRY_ENVIRONMENT?: string };
 
 export interface AlertChannelOptions {
   /** Replaces parts of the HTTP transport (tests: a short timeout, a fake clock). */
@@ -41,7 +41,13 @@ export function createAlertChannels(
   const dsn = parseSentryDsn(env.SENTRY_DSN);
   if (dsn.ok && env.SENTRY_DSN !== undefined) {
     channels.push(
-      createSentryChannel({ dsn: dsn.value, rawDsn: env.SENTRY_DSN, routes, transport }),
+      createSentryChannel({
+        dsn: dsn.value,
+        rawDsn: env.SENTRY_DSN,
+        environment: sentryEnvironmentOf(env),
+        routes,
+        transport,
+      }),
     );
   } else if (env.SENTRY_DSN?.trim()) {
     warnOnce('SENTRY_DSN is not a valid DSN; the Sentry channel is off');

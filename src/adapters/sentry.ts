@@ -13,7 +13,7 @@
  * Incident alerts do not go through the SDK: see sentry-channel.ts.
  */
 import * as Sentry from '@sentry/cloudflare';
-import { parseSentryDsn } from '../core/sentry-envelope';
+import { parseSentryDsn, sentryEnvironmentOf } from '../core/sentry-envelope';
 import { safeOrigin } from '../core/secret-redaction';
 import type { MonitorEnv } from '../env';
 
@@ -37,15 +37,20 @@ export function sweepMonitorConfig(cron: string | undefined): MonitorConfig {
   };
 }
 
-type SentryEnv = Pick<MonitorEnv, 'SENTRY_DSN'>;
+type SentryEnv = Pick<MonitorEnv, 'SENTRY_DSN'> & { readonly SENTRY_ENVIRONMENT?: string };
 
-/** The SDK options for this deployment; `enabled: false` without a valid SENTRY_DSN. */
+/**
+ * The SDK options for this deployment; `enabled: false` without a valid SENTRY_DSN. The
+ * environment is SENTRY_ENVIRONMENT (default `production`), shared with incident events.
+ */
 export function sentryOptionsOf(env: SentryEnv) {
   const dsn = env.SENTRY_DSN?.trim();
   const valid = parseSentryDsn(dsn).ok;
   return {
     dsn: valid ? dsn : undefined,
     enabled: valid,
+    // Set here, not left to the SDK, so incident events (sentry-channel.ts) say the same.
+    environment: sentryEnvironmentOf(env),
     cacheClient: false,
     tracePropagationTargets: [],
     dataCollection: {

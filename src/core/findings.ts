@@ -8,6 +8,7 @@
  * out of public view until disclosed). A finding's fingerprint is `kind + subject`, so the
  * same problem seen in ten sweeps is one incident.
  */
+import { cleanUntrustedText } from './untrusted-text';
 
 /** Severity per the incident response plan: response within 15 min, 30 min, 2 h, 24 h. */
 export type Severity = 'P0' | 'P1' | 'P2' | 'P3';
@@ -226,17 +227,26 @@ export function fingerprintOf(kind: FindingKind, subject: string): string {
   return `${kind} ${subject}`;
 }
 
+/**
+ * A finding's text comes from the watched site: it is cleaned here, once, by the one
+ * sanitiser (untrusted-text.ts), so no control character, noncharacter, lone surrogate or
+ * bidi override reaches an incident's name, its storage or any output. Clean text is
+ * unchanged, so fingerprints of ordinary findings stay what they were.
+ */
 export function createFinding(input: FindingInput, now: Date): Finding {
+  const subject = cleanUntrustedText(input.subject);
   return {
     kind: input.kind,
     severity: input.severity ?? FINDING_KINDS[input.kind].severity,
-    subject: input.subject,
-    fingerprint: fingerprintOf(input.kind, input.subject),
-    summary: input.summary,
-    ...(input.expected !== undefined && { expected: input.expected }),
-    ...(input.observed !== undefined && { observed: input.observed }),
-    ...(input.release !== undefined && { release: input.release }),
-    ...(input.regions !== undefined && { regions: input.regions }),
+    subject,
+    fingerprint: fingerprintOf(input.kind, subject),
+    summary: cleanUntrustedText(input.summary),
+    ...(input.expected !== undefined && { expected: cleanUntrustedText(input.expected) }),
+    ...(input.observed !== undefined && { observed: cleanUntrustedText(input.observed) }),
+    ...(input.release !== undefined && { release: cleanUntrustedText(input.release) }),
+    ...(input.regions !== undefined && {
+      regions: input.regions.map((region) => cleanUntrustedText(region)),
+    }),
     evidence: input.evidence ?? {},
     observedAt: now.toISOString(),
   };

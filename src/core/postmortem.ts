@@ -9,6 +9,7 @@
  * Pure: `now` is only used to say how long an unresolved incident has been open.
  */
 import { RESPONSE_MINUTES } from './findings';
+import { escapeMarkdownInline, markdownCode } from './untrusted-text';
 import type { IncidentDetail, IncidentRecord, TimelineEntry } from './incident';
 
 export function renderPostmortem(detail: IncidentDetail, now: Date): string {
@@ -49,13 +50,16 @@ function todo(prompt: string): string {
   return `_To be written: ${prompt}_`;
 }
 
-/** Finding text comes from the outside world: keep it on one line and out of Markdown syntax. */
+/**
+ * Finding text comes from the outside world: cleaned (untrusted-text.ts), on one line and
+ * out of Markdown syntax.
+ */
 function inline(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/([\\`*_[\]<>|])/g, '\\$1');
+  return escapeMarkdownInline(text);
 }
 
 function code(text: string): string {
-  return `\`${text.replace(/[\r\n]+/g, ' ').replace(/`/g, "'")}\``;
+  return markdownCode(text);
 }
 
 function minutesBetween(from: string, to: string): number {

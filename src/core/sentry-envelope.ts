@@ -1,28 +1,27 @@
 /**
- * Incident alerts as Sentry events, sent as envelopes straight to the project's envelope
- * endpoint (https://develop.sentry.dev/sdk/data-model/envelopes/).
+ * Incident alerts as Sentry events. The envelope around them, the endpoint and the
+ * authentication are built with `@sentry/core`'s own functions (adapters/sentry-channel.ts);
+ * this module parses the DSN into the components `makeDsn` takes and builds the event.
  *
- * Contract: pure. The DSN is parsed strictly; the endpoint is
- * `<scheme>://<host>/api/<project>/envelope/` and authentication travels in
- * `X-Sentry-Auth`, never in the body (the DSN is a secret here). One incident is one
- * Sentry issue: its finding fingerprint is the event's `fingerprint`. The level follows the
- * severity (P0 fatal, P1 error, P2 warning, P3 info). `event_id` derives from the
- * delivery's idempotency key, so a retried delivery is the same event to Sentry.
+ * Contract: pure. The DSN is parsed strictly here, before `@sentry/core` sees it (its string
+ * parser logs a malformed DSN, secret and all, to the console; given components it does
+ * not). One incident is one Sentry issue: its finding fingerprint is the event's
+ * `fingerprint`. The level follows the severity (P0 fatal, P1 error, P2 warning, P3 info).
+ * `environment` is the SDK's own (sentryEnvironmentOf), so incident issues sit beside the
+ * Worker's errors. `event_id` derives from the delivery's idempotency key, so a retried
+ * delivery is the same event to Sentry. Text from the watched site is cleaned
+ * (untrusted-text.ts) and tags are cut to Sentry's 200 characters by code point.
  */
+import type { DsnComponents, Event } from '@sentry/core';
+import { DEFAULT_ENVIRONMENT } from '@sentry/core';
 import type { AlertEvent, AlertMessage } from './alerts';
 import { sha256Hex } from './digest';
 import type { Severity } from './findings';
 import { err, ok, type Result } from './result';
+import { cleanUntrustedText } from './untrusted-text';
 
-export interface SentryDsn {
-  readonly protocol: 'https' | 'http';
-  readonly publicKey: string;
-  /** host[:port] */
-  readonly host: string;
-  /** Path prefix before the project id (usually empty), without a trailing slash. */
-  readonly pathPrefix: string;
-  readonly projectId: string;
-}
+/** A DSN as `@sentry/core`'s `makeDsn` takes it (components, never the string). */
+export type SentryDsn = DsnComponents & { readonly protocol: 'https' | 'http' };
 
 export function parseSentryDsn(dsn: string | undefined): Result<SentryDsn, 'invalid-dsn'> {
   if (dsn === undefined || dsn.trim() === '') return err('invalid-dsn');
@@ -47,20 +46,20 @@ export function parseSentryDsn(dsn: string | undefined): Result<SentryDsn, 'inva
   return ok({
     protocol,
     publicKey: decodeURIComponent(url.username),
-    host: url.host,
-    pathPrefix: segments.join('/').replace(/\/+$/, ''),
+    pass: '',
+    host: url.hostname,
+    port: url.port,
+    path: segments.join('/').replace(/^\/+|\/+$/g, ''),
     projectId,
   });
 }
 
-export function sentryEnvelopeUrl(dsn: SentryDsn): string {
-  return `${dsn.protocol}://${dsn.host}${dsn.pathPrefix}/api/${dsn.projectId}/envelope/`;
-}
-
-export const SENTRY_CLIENT = 'dist-integrity-monitor/1';
-
-export function sentryAuthHeader(dsn: SentryDsn): string {
-  return `Sentry sentry_version=7, sentry_key=${dsn.publicKey}, sentry_client=${SENTRY_CLIENT}`;
+/**
+ * The environment the Worker's own Sentry events carry: SENTRY_ENVIRONMENT as the SDK
+ * reads it, else the SDK's default (`production`).
+ */
+export function sentryEnvironmentOf(env: { readonly SENTRY_ENVIRONMENT?: string }): string {
+  return env.SENTRY_ENVIRONMENT?.trim() || DEFAULT_ENVIRONMENT;
 }
 
 export type SentryLevel = 'fatal' | 'error' | 'warning' | 'info';
@@ -81,51 +80,59 @@ export const SENTRY_EVENTS: readonly AlertEvent[] = [
   'delivery-failed',
 ];
 
-/** The subset of Sentry's event payload we send. */
-export interface SentryEvent {
+/** The Sentry event of an incident: `@sentry/core`'s `Event` with the fields we always set. */
+export type SentryEvent = Event & {
   readonly event_id: string;
-  /** Unix seconds. */
   readonly timestamp: number;
-  readonly platform: 'javascript';
-  readonly logger: string;
+  readonly environment: string;
   readonly level: SentryLevel;
-  readonly message: { readonly formatted: string };
-  readonly fingerprint: readonly string[];
-  readonly tags: Readonly<Record<string, string>>;
-  readonly contexts: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-}
+  readonly message: string;
+  readonly fingerprint: string[];
+  readonly tags: Record<string, string>;
+};
 
 /** 32 hex digits, the same for every attempt of one delivery. */
 export async function sentryEventIdOf(idempotencyKey: string): Promise<string> {
   return (await sha256Hex(`sentry-event:${idempotencyKey}`)).slice(0, 32);
 }
 
-/** Sentry tag values: one line, at most 200 characters. */
+/** Sentry tag values: cleaned, one line, at most 200 characters (code points). */
 function tagValue(value: string): string {
-  const flat = value.replace(/[\r\n]+/g, ' ');
-  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+  return cleanUntrustedText(value, { singleLine: true, maxCodePoints: 200 });
+}
+
+/** Text from outside, cleaned for the event (newlines kept). */
+function text(value: string): string {
+  return cleanUntrustedText(value);
+}
+
+export interface SentryEventOptions {
+  readonly eventId: string;
+  readonly now: Date;
+  /** sentryEnvironmentOf(env). */
+  readonly environment: string;
 }
 
 export function createSentryIncidentEvent(
   message: AlertMessage,
-  eventId: string,
-  now: Date,
+  options: SentryEventOptions,
 ): SentryEvent {
   const deliveryFailed = message.event === 'delivery-failed';
   return {
-    event_id: eventId,
-    timestamp: now.getTime() / 1000,
+    event_id: options.eventId,
+    timestamp: options.now.getTime() / 1000,
+    environment: options.environment,
     platform: 'javascript',
     logger: 'dist-integrity-monitor',
     // A failed alert is a broken pager whatever the incident's severity.
     level: deliveryFailed ? 'error' : SENTRY_LEVELS[message.severity],
-    message: {
-      formatted: deliveryFailed
-        ? `Alert delivery failed for [${message.severity}] ${message.kind}: ${message.detail ?? ''}`
-        : `[${message.severity}] ${message.title}: ${message.summary}`,
-    },
+    message: deliveryFailed
+      ? `Alert delivery failed for [${message.severity}] ${message.kind}: ${text(message.detail ?? '')}`
+      : `[${message.severity}] ${message.title}: ${text(message.summary)}`,
     // A failed delivery is its own issue, so it does not hide inside the incident's issue.
-    fingerprint: deliveryFailed ? [message.fingerprint, 'delivery-failed'] : [message.fingerprint],
+    fingerprint: deliveryFailed
+      ? [text(message.fingerprint), 'delivery-failed']
+      : [text(message.fingerprint)],
     tags: {
       kind: message.kind,
       severity: message.severity,
@@ -141,32 +148,18 @@ export function createSentryIncidentEvent(
         id: message.incidentId,
         state: message.state,
         title: message.title,
-        subject: message.subject,
-        ...(message.expected !== undefined && { expected: message.expected }),
-        ...(message.observed !== undefined && { observed: message.observed }),
-        ...(message.regions !== undefined && { regions: message.regions }),
+        subject: text(message.subject),
+        ...(message.expected !== undefined && { expected: text(message.expected) }),
+        ...(message.observed !== undefined && { observed: text(message.observed) }),
+        ...(message.regions !== undefined && { regions: message.regions.map(text) }),
         firstSeen: message.firstSeen,
         lastSeen: message.lastSeen,
         count: message.count,
         ...(message.escalationLevel !== undefined && { escalationLevel: message.escalationLevel }),
-        ...(message.detail !== undefined && { detail: message.detail }),
+        ...(message.detail !== undefined && { detail: text(message.detail) }),
         runbookUrl: message.runbookUrl,
         incidentUrl: message.incidentUrl,
       },
     },
   };
-}
-
-/** An envelope with one event item: three newline-separated JSON lines. */
-export function serializeSentryEnvelope(event: SentryEvent, now: Date): string {
-  const payload = JSON.stringify(event);
-  return [
-    JSON.stringify({ event_id: event.event_id, sent_at: now.toISOString() }),
-    JSON.stringify({
-      type: 'event',
-      content_type: 'application/json',
-      length: new TextEncoder().encode(payload).length,
-    }),
-    payload,
-  ].join('\n');
 }

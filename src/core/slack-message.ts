@@ -3,13 +3,19 @@
  * Acknowledge and Resolve buttons, plus the fallback `text` notifications show.
  *
  * Contract: pure. Every value that can come from the watched site (URLs, file names,
- * summaries, hashes) is escaped for mrkdwn (`&`, `<`, `>`) and flattened to one line, so a
- * hostile file name cannot inject links, markup or `<!channel>` mentions. Block Kit limits
- * hold for any input: header ≤ 150 characters, ≤ 10 fields of ≤ 2,000, button values ≤
- * 2,000. Buttons carry the incident id as `value` with action ids `incident_acknowledge`
- * and `incident_resolve`; `POST /slack/interactions` receives the clicks.
+ * summaries, hashes) goes through the one sanitiser (untrusted-text.ts): control
+ * characters, noncharacters, lone surrogates and bidi overrides removed, flattened to one
+ * line, cut by code point *before* `&`, `<` and `>` are escaped (so an entity is never cut
+ * in half and a hostile name cannot link, mention `<!channel>` or break lines). Block Kit
+ * limits hold for any input, counted in UTF-16 units (never fewer than Slack's characters):
+ * header ≤ 150, section text ≤ 3,000 with the runbook and incident links line always kept,
+ * ≤ 10 fields of ≤ 2,000, button values ≤ 2,000. The shapes are checked against
+ * `@slack/types` in the tests. Buttons carry the incident id as `value` with action ids
+ * `incident_acknowledge` and `incident_resolve`; `POST /slack/interactions` receives the
+ * clicks.
  */
 import type { AlertEvent, AlertMessage } from './alerts';
+import { cleanUntrustedText, ELLIPSIS, escapeMrkdwn } from './untrusted-text';
 
 export const SLACK_ACTION_ACKNOWLEDGE = 'incident_acknowledge';
 export const SLACK_ACTION_RESOLVE = 'incident_resolve';
@@ -75,14 +81,35 @@ const EVENT_LABELS: Record<AlertEvent, string> = {
   'delivery-failed': 'Alert delivery failed',
 };
 
+const MRKDWN_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
 /**
- * Escapes mrkdwn control characters and flattens line breaks, then cuts to `max`
- * characters (before escaping, so an entity is never cut in half).
+ * Cleans, flattens and escapes for mrkdwn, cut so that the *escaped* text is at most
+ * `max` UTF-16 units: the cut is chosen on the clean text, by code point, before escaping.
  */
 export function escapeSlackText(value: string, max = 500): string {
-  const flat = value.replace(/[\r\n\u2028\u2029\u0085\v\f]+/g, ' ');
-  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  return cut.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const clean = cleanUntrustedText(value, { singleLine: true });
+  const escaped = escapeMrkdwn(clean);
+  if (escaped.length <= max) return escaped;
+  let out = '';
+  for (const char of clean) {
+    const piece = MRKDWN_ESCAPES[char] ?? char;
+    if (out.length + piece.length + ELLIPSIS.length > max) break;
+    out += piece;
+  }
+  return `${out}${ELLIPSIS}`;
+}
+
+/** Plain text (header, fallback): cleaned, one line, at most `max` UTF-16 units. */
+function plainText(value: string, max: number): string {
+  const clean = cleanUntrustedText(value, { singleLine: true });
+  if (clean.length <= max) return clean;
+  let out = '';
+  for (const char of clean) {
+    if (out.length + char.length + ELLIPSIS.length > max) break;
+    out += char;
+  }
+  return `${out}${ELLIPSIS}`;
 }
 
 /** `<url|label>` for an absolute http(s) URL; the escaped label alone otherwise. */
@@ -96,10 +123,6 @@ function field(label: string, value: string): SlackMrkdwn {
   return { type: 'mrkdwn', text: `*${label}*\n${escapeSlackText(value, 300)}` };
 }
 
-function cut(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
 const SHA256_PATTERN = /^[0-9a-f]{64}$/i;
 
 export function renderSlackMessage(message: AlertMessage): SlackMessage {
@@ -109,12 +132,17 @@ export function renderSlackMessage(message: AlertMessage): SlackMessage {
       ? ` (level ${message.escalationLevel})`
       : ''
   }`;
-  const lines = [
-    `*${escapeSlackText(message.title, 200)}*`,
-    escapeSlackText(message.summary, 1000),
-    ...(message.detail !== undefined ? [`_${escapeSlackText(message.detail, 1000)}_`] : []),
-    `${slackLink(message.runbookUrl, 'Runbook')} · ${slackLink(message.incidentUrl, 'Incident')}`,
-  ];
+  // The links line is written first and always kept; summary and detail share what is left.
+  const title = `*${escapeSlackText(message.title, 200)}*`;
+  const links = `${slackLink(message.runbookUrl, 'Runbook')} · ${slackLink(message.incidentUrl, 'Incident')}`;
+  let room = SLACK_LIMITS.sectionText - title.length - links.length - 3;
+  const summary = escapeSlackText(message.summary, Math.max(1, Math.min(1000, room)));
+  room -= summary.length + 1;
+  const detail =
+    message.detail !== undefined && room > 10
+      ? `_${escapeSlackText(message.detail, Math.min(1000, room - 2))}_`
+      : undefined;
+  const lines = [title, summary, ...(detail !== undefined ? [detail] : []), links];
   const hashLabel = (name: string, value: string) =>
     SHA256_PATTERN.test(value) ? `${name} SHA-256` : name;
   const fields = [
@@ -138,11 +166,15 @@ export function renderSlackMessage(message: AlertMessage): SlackMessage {
   const blocks: SlackBlock[] = [
     {
       type: 'header',
-      text: { type: 'plain_text', text: cut(headline, SLACK_LIMITS.headerText), emoji: false },
+      text: {
+        type: 'plain_text',
+        text: plainText(headline, SLACK_LIMITS.headerText),
+        emoji: false,
+      },
     },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: cut(lines.join('\n'), SLACK_LIMITS.sectionText) },
+      text: { type: 'mrkdwn', text: lines.join('\n') },
     },
     { type: 'section', fields },
     {
@@ -162,10 +194,7 @@ export function renderSlackMessage(message: AlertMessage): SlackMessage {
     blocks.push({ type: 'actions', block_id: `incident_actions`, elements: buttons });
   }
   return {
-    text: cut(
-      `[${message.severity}] ${escapeSlackText(message.title, 200)} (${event}): ${escapeSlackText(message.summary, 500)}`,
-      SLACK_LIMITS.sectionText,
-    ),
+    text: `[${message.severity}] ${escapeSlackText(message.title, 200)} (${event}): ${escapeSlackText(message.summary, 500)}`,
     blocks,
   };
 }

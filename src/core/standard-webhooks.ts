@@ -21,8 +21,6 @@ export const DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 /** The spec asks for keys of 24 to 64 bytes. */
 const MIN_KEY_BYTES = 24;
 const MAX_KEY_BYTES = 64;
-/** A plain (not base64) secret must be at least this long. */
-const MIN_RAW_SECRET_BYTES = 16;
 
 export interface WebhookSecretError {
   readonly kind: 'invalid-webhook-secret';
@@ -32,8 +30,9 @@ export interface WebhookSecretError {
 
 /**
  * Parses one or more space-separated `whsec_<base64>` secrets (two during a rotation) into
- * signing keys. A secret without the prefix is read leniently (see `unprefixedKey`), so a
- * deployment with a plain secret still signs rather than silently sending nothing.
+ * signing keys. A secret without the prefix is read as base64, as the reference libraries
+ * read it; one that is not base64 is refused (the channel is off, with a configuration
+ * message), because a receiver using a reference library could never verify what it signs.
  */
 export function parseWebhookSecrets(
   raw: string | undefined,
@@ -42,13 +41,14 @@ export function parseWebhookSecrets(
   if (parts.length === 0) return err({ kind: 'invalid-webhook-secret', detail: 'no secret set' });
   const keys: Uint8Array[] = [];
   for (const [index, part] of parts.entries()) {
-    const key = part.startsWith(WEBHOOK_SECRET_PREFIX)
-      ? decodeBase64(part.slice(WEBHOOK_SECRET_PREFIX.length))
-      : unprefixedKey(part);
+    const prefixed = part.startsWith(WEBHOOK_SECRET_PREFIX);
+    const key = decodeBase64(prefixed ? part.slice(WEBHOOK_SECRET_PREFIX.length) : part);
     if (key === undefined || key.length < MIN_KEY_BYTES || key.length > MAX_KEY_BYTES) {
       return err({
         kind: 'invalid-webhook-secret',
-        detail: `secret ${index + 1} is not whsec_ followed by base64 of ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES} bytes`,
+        detail: `secret ${index + 1} is not whsec_ followed by base64 of ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES} bytes${
+          prefixed ? '' : ' (without whsec_ it must still be base64, as receivers read it)'
+        }`,
       });
     }
     keys.push(key);
@@ -161,17 +161,6 @@ function encodeBase64(bytes: Uint8Array): string {
 }
 
 /** Strict base64 (standard alphabet, padding optional); `undefined` when malformed. */
-/**
- * A secret without `whsec_`: base64 as the reference libraries read it, or else its UTF-8
- * bytes (a receiver that keys its HMAC with the string as given). Too short is refused.
- */
-function unprefixedKey(text: string): Uint8Array | undefined {
-  const decoded = decodeBase64(text);
-  if (decoded !== undefined && decoded.length >= MIN_KEY_BYTES) return decoded;
-  const bytes = new TextEncoder().encode(text);
-  return bytes.length >= MIN_RAW_SECRET_BYTES ? bytes : undefined;
-}
-
 function decodeBase64(text: string): Uint8Array | undefined {
   if (text === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
   try {

@@ -4,11 +4,15 @@
  * Contract: versioned. Version 1 is `{ version, type: "incident.<event>", timestamp, data }`
  * where `data` holds the incident's fields. Fields are added, never renamed or retyped,
  * within a version; a breaking change is version 2. Optional fields are left out, not
- * null. Receivers must ignore fields and event types they do not know.
+ * null. Receivers must ignore fields and event types they do not know. Text that came from
+ * the watched site (summary, subject, fingerprint, release, hashes, detail, regions) is
+ * cleaned by the one sanitiser (untrusted-text.ts): no control character, noncharacter,
+ * lone surrogate or bidi override reaches a receiver; line breaks are kept.
  */
 import type { AlertEvent, AlertMessage } from './alerts';
 import type { FindingKind, Severity } from './findings';
 import type { IncidentState } from './incident';
+import { cleanUntrustedText as clean } from './untrusted-text';
 
 export const WEBHOOK_PAYLOAD_VERSION = 1;
 
@@ -52,22 +56,24 @@ export function createWebhookPayload(message: AlertMessage, now: Date): WebhookP
     timestamp: now.toISOString(),
     data: {
       id: message.incidentId,
-      fingerprint: message.fingerprint,
+      fingerprint: clean(message.fingerprint),
       kind: message.kind,
-      title: message.title,
+      title: clean(message.title),
       severity: message.severity,
       state: message.state,
-      summary: message.summary,
-      subject: message.subject,
-      ...(message.expected !== undefined && { expected: message.expected }),
-      ...(message.observed !== undefined && { observed: message.observed }),
-      ...(message.release !== undefined && { release: message.release }),
-      ...(message.regions !== undefined && { regions: message.regions }),
+      summary: clean(message.summary),
+      subject: clean(message.subject),
+      ...(message.expected !== undefined && { expected: clean(message.expected) }),
+      ...(message.observed !== undefined && { observed: clean(message.observed) }),
+      ...(message.release !== undefined && { release: clean(message.release) }),
+      ...(message.regions !== undefined && {
+        regions: message.regions.map((region) => clean(region)),
+      }),
       firstSeen: message.firstSeen,
       lastSeen: message.lastSeen,
       count: message.count,
       ...(message.escalationLevel !== undefined && { escalationLevel: message.escalationLevel }),
-      ...(message.detail !== undefined && { detail: message.detail }),
+      ...(message.detail !== undefined && { detail: clean(message.detail) }),
       security: message.security,
       disclosed: message.disclosed,
       runbookUrl: message.runbookUrl,

@@ -13,6 +13,13 @@ import {
 } from '../core/incident';
 import type { FindingKind } from '../core/findings';
 import type { MonitorEnv } from '../env';
+import {
+  completedSteps,
+  createResponseTotalsTable,
+  readResponseTotals,
+  recordCompletedSteps,
+  type ResponseTotal,
+} from './response-totals';
 import { claimOnce } from './seen-signatures';
 
 export const INCIDENT_INDEX_NAME = 'index';
@@ -50,12 +57,16 @@ export class IncidentIndex extends DurableObject<MonitorEnv> {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       for (const statement of INDEX_TABLES) ctx.storage.sql.exec(statement);
+      createResponseTotalsTable(ctx.storage.sql);
     });
   }
 
   /** Stores the summary unless a newer version is already here. Returns whether it did. */
   upsert(summary: IncidentSummary): boolean {
     if (!isIncidentId(summary.id)) throw new TypeError('an incident summary needs a valid id');
+    const previous = this.ctx.storage.sql
+      .exec<{ summary: string }>('SELECT summary FROM incidents WHERE id = ?', summary.id)
+      .toArray()[0];
     const cursor = this.ctx.storage.sql.exec(
       `INSERT INTO incidents (id, fingerprint, kind, state, opened_at, version, summary) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state, opened_at = excluded.opened_at,
@@ -69,7 +80,18 @@ export class IncidentIndex extends DurableObject<MonitorEnv> {
       summary.version,
       JSON.stringify(summary),
     );
-    return cursor.rowsWritten > 0;
+    const stored = cursor.rowsWritten > 0;
+    // Response counters for /metrics (response-totals.ts): steps this version completes.
+    if (stored) {
+      const before = previous ? (JSON.parse(previous.summary) as IncidentSummary) : undefined;
+      recordCompletedSteps(this.ctx.storage.sql, completedSteps(before, summary));
+    }
+    return stored;
+  }
+
+  /** Response counters per step and severity, for `/metrics` (never decrease). */
+  responseTotals(): ResponseTotal[] {
+    return readResponseTotals(this.ctx.storage.sql);
   }
 
   /** Unresolved incidents first, then resolved; newest opened first within each. */

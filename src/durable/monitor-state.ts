@@ -330,6 +330,19 @@ export class MonitorState extends DurableObject<MonitorEnv> {
   hitRateLimit(key: string, limit: number, windowMs: number, nowMs: number): RateDecision {
     return this.rateWindows.hit(key, limit, windowMs, nowMs);
   }
+
+  /**
+   * A random key made once per deployment and kept: the Atom feed's entry ids are HMACs
+   * of incident ids under it (src/http/feed-ids.ts), stable for life and unguessable.
+   */
+  feedKey(): string {
+    const stored = this.getSetting<string>('feed-key');
+    if (stored !== undefined) return stored;
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    const key = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+    this.setSetting('feed-key', key);
+    return key;
+  }
 }
 
 export function monitorStateStub(

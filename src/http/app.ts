@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import { reportError } from '../adapters/sentry';
 import { runSweep } from '../jobs/sweep';
 import type { AppBindings, AppDependencies } from './app-env';
+import { unmatchedRequestProblem } from './method-not-allowed';
 import { HttpProblem, problemResponse } from './problem';
 import { registerActionRoutes } from './routes-actions';
 import { registerApiRoutes } from './routes-api';
@@ -36,9 +37,8 @@ export function createApp(overrides: Partial<AppDependencies> = {}): Hono<AppBin
   // Slack's buttons: Slack-signed requests, not bearer tokens (src/http/slack-interactions.ts).
   registerSlackInteractions(app, { now: deps.now });
 
-  app.notFound(() =>
-    problemResponse(new HttpProblem('not-found', 'Nothing is served at this path.')),
-  );
+  // Unknown path: 404; known path, unsupported method: 405 with Allow (RFC 9110).
+  app.notFound((c) => problemResponse(unmatchedRequestProblem(app.routes, c.req.raw)));
   app.onError((error) => {
     if (error instanceof HttpProblem) return problemResponse(error);
     if (error instanceof HTTPException && error.status < 500) {

@@ -1,8 +1,15 @@
 /**
  * `GET /incidents.atom`: incidents as an Atom feed (RFC 4287), under the same disclosure
  * rule as the status page: a private, undisclosed incident is "Investigating an issue"
- * with no link to its record, and its entry id is built from its area and opening time,
- * not from its incident id (which would confirm a guessed URL).
+ * with no link to its record.
+ *
+ * Contract: pure, and valid XML for any input. Ids are stable for life and opaque
+ * (feed-ids.ts): an entry keeps its id when its incident is disclosed, and undisclosed ones
+ * reveal nothing. Every text goes through the markup builder, which cleans it
+ * (untrusted-text.ts: no character XML forbids survives) and escapes it. Links are
+ * absolute under PUBLIC_URL; without it they are relative (`/`, `/api/incidents/<id>`),
+ * which a feed reader resolves against the feed's own URL: the request's `Host` header
+ * never reaches the feed.
  */
 import { markup, type SafeHtml } from './html';
 import type { PublicIncident } from './incident-views';
@@ -15,6 +22,20 @@ const STATUS_WORDS: Record<PublicIncident['status'], string> = {
   resolved: 'Resolved',
 };
 
+/** One entry: the public view of an incident and its stable id (feed-ids.ts). */
+export interface FeedEntry {
+  readonly id: string;
+  readonly incident: PublicIncident;
+}
+
+export interface AtomFeedOptions {
+  /** The feed's own stable id. */
+  readonly feedId: string;
+  /** PUBLIC_URL without a trailing slash, or '' for relative links. */
+  readonly baseUrl: string;
+  readonly now: Date;
+}
+
 /** The newest lifecycle time of an incident: what a feed reader sees as its update. */
 export function lastChangeOf(incident: PublicIncident): string {
   const times = [incident.openedAt];
@@ -26,12 +47,9 @@ export function lastChangeOf(incident: PublicIncident): string {
   return times.sort().at(-1) ?? incident.openedAt;
 }
 
-function entry(incident: PublicIncident, origin: string): SafeHtml {
+function entry({ id, incident }: FeedEntry, baseUrl: string): SafeHtml {
   const updated = lastChangeOf(incident);
-  const id = incident.redacted
-    ? `${origin}/#incident-${incident.area}-${Date.parse(incident.openedAt)}`
-    : `${origin}/api/incidents/${incident.id}`;
-  const link = incident.redacted ? `${origin}/` : `${origin}/api/incidents/${incident.id}`;
+  const link = incident.redacted ? `${baseUrl}/` : `${baseUrl}/api/incidents/${incident.id}`;
   const severity = incident.redacted ? '' : ` (${incident.severity})`;
   const subject = incident.redacted ? '' : ` (${incident.subject})`;
   return markup`  <entry>
@@ -46,20 +64,21 @@ function entry(incident: PublicIncident, origin: string): SafeHtml {
 `;
 }
 
-export function renderAtomFeed(
-  incidents: readonly PublicIncident[],
-  options: { readonly origin: string; readonly now: Date },
-): string {
-  const updated = incidents.map(lastChangeOf).sort().at(-1) ?? options.now.toISOString();
-  const { origin } = options;
+export function renderAtomFeed(entries: readonly FeedEntry[], options: AtomFeedOptions): string {
+  const updated =
+    entries
+      .map((item) => lastChangeOf(item.incident))
+      .sort()
+      .at(-1) ?? options.now.toISOString();
+  const { baseUrl } = options;
   const feed = markup`<feed xmlns="http://www.w3.org/2005/Atom">
-  <id>${origin}/incidents.atom</id>
+  <id>${options.feedId}</id>
   <title>dist.nodejs.org integrity incidents</title>
   <updated>${updated}</updated>
-  <link rel="self" type="application/atom+xml" href="${origin}/incidents.atom"/>
-  <link rel="alternate" type="text/html" href="${origin}/"/>
+  <link rel="self" type="application/atom+xml" href="${baseUrl}/incidents.atom"/>
+  <link rel="alternate" type="text/html" href="${baseUrl}/"/>
   <author><name>dist.nodejs.org integrity monitor</name></author>
-${incidents.map((incident) => entry(incident, origin))}</feed>
+${entries.map((item) => entry(item, baseUrl))}</feed>
 `;
   return `<?xml version="1.0" encoding="utf-8"?>\n${feed.value}`;
 }

@@ -1,8 +1,11 @@
 /**
- * A tiny, synchronous HTML builder: the `markup` tag escapes every interpolated value unless
- * it is already `SafeHtml` (the result of another `markup` call), and arrays are joined.
- * Server-rendered pages are built only with it, so no page text reaches the markup raw.
+ * A tiny, synchronous HTML (and XML) builder: the `markup` tag cleans and escapes every
+ * interpolated value (src/core/untrusted-text.ts: no control character, noncharacter, lone
+ * surrogate or bidi override survives, then `&<>"'`) unless it is already `SafeHtml` (the
+ * result of another `markup` call), and arrays are joined. Server-rendered pages and the
+ * Atom feed are built only with it, so no text from the watched site reaches them raw.
  */
+import { escapeMarkup } from '../core/untrusted-text';
 
 export class SafeHtml {
   constructor(readonly value: string) {}
@@ -11,16 +14,8 @@ export class SafeHtml {
   }
 }
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
+  return escapeMarkup(text);
 }
 
 type Interpolation =

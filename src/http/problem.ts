@@ -11,6 +11,7 @@ export type ProblemType =
   | 'unsupported-media-type'
   | 'unauthorized'
   | 'not-found'
+  | 'method-not-allowed'
   | 'conflict'
   | 'sweep-running'
   | 'payload-too-large'
@@ -27,6 +28,7 @@ const TITLES: Record<ProblemType, string> = {
   'unsupported-media-type': 'Unsupported media type',
   unauthorized: 'Unauthorized',
   'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
   conflict: 'Conflict',
   'sweep-running': 'A sweep is already running',
   'payload-too-large': 'Payload too large',
@@ -40,6 +42,7 @@ const STATUS: Record<ProblemType, number> = {
   'unsupported-media-type': 415,
   unauthorized: 401,
   'not-found': 404,
+  'method-not-allowed': 405,
   conflict: 409,
   'sweep-running': 409,
   'payload-too-large': 413,

@@ -1,15 +1,19 @@
 /**
  * A small writer for the Prometheus text exposition format (version 0.0.4): families with
- * HELP and TYPE, label values escaped, non-finite numbers written the way the format
+ * HELP and TYPE, label values cleaned (untrusted-text.ts: a release line comes from the
+ * watched site's version strings) and escaped, non-finite numbers written the way the format
  * spells them. Pure.
  */
+import { cleanUntrustedText } from '../core/untrusted-text';
 
 export type MetricType = 'counter' | 'gauge' | 'summary';
 
 export type Labels = Readonly<Record<string, string>>;
 
 function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return cleanUntrustedText(value, { singleLine: true })
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"');
 }
 
 function formatValue(value: number): string {

@@ -1,13 +1,13 @@
 /**
- * `GET /metrics` for Prometheus. Without a token it serves every family except the
- * findings by kind, which would tell the public what an undisclosed incident is about;
- * scrape with `authorization: { credentials: <token> }` for the full set.
+ * `GET /metrics` for Prometheus. Without a token it serves what `GET /api/status` shows the
+ * public and nothing more (metrics.ts); scrape with `authorization: { credentials: <token> }`
+ * for the full set: findings by kind, incident states, deliveries, response KPIs.
  */
 import type { Hono } from 'hono';
 import type { IncidentDetail, OutboxView } from '../core/incident';
 import type { IncidentRefusal } from '../core/incident-lifecycle';
 import type { Result } from '../core/result';
-import { incidentStubFor } from '../durable/incident-stubs';
+import { incidentIndexStub, incidentStubFor } from '../durable/incident-stubs';
 import { monitorStateStub } from '../durable/monitor-state';
 import type { AppBindings, AppDependencies } from './app-env';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics';
@@ -20,15 +20,20 @@ const DELIVERY_INCIDENTS = 50;
 export function registerMetricsRoute(app: Hono<AppBindings>, deps: AppDependencies): void {
   app.get('/metrics', identifyOperator(), async (c) => {
     const now = deps.now();
+    const operator = c.var.operator !== undefined;
     const state = monitorStateStub(c.env);
-    const [sources, totals, verifiedBytes] = await Promise.all([
+    const [sources, totals, verifiedBytes, responseTotals] = await Promise.all([
       loadStatusSources(c.env, now),
       state.sweepTotals(),
       state.verifiedBytes(),
+      operator ? incidentIndexStub(c.env).responseTotals() : [],
     ]);
-    const open = sources.incidents
-      .filter((incident) => incident.state !== 'resolved')
-      .slice(0, DELIVERY_INCIDENTS);
+    // Deliveries are operator-only: no outbox is read for a public scrape.
+    const open = operator
+      ? sources.incidents
+          .filter((incident) => incident.state !== 'resolved')
+          .slice(0, DELIVERY_INCIDENTS)
+      : [];
     const details: Result<IncidentDetail, IncidentRefusal>[] = await Promise.all(
       open.map((incident) => incidentStubFor(c.env, incident.fingerprint).get()),
     );
@@ -37,9 +42,9 @@ export function registerMetricsRoute(app: Hono<AppBindings>, deps: AppDependenci
     );
     return c.body(
       renderMetrics(
-        { sources, totals, verifiedBytes, deliveries },
+        { sources, totals, verifiedBytes, deliveries, responseTotals },
         now,
-        c.var.operator ? 'operator' : 'public',
+        operator ? 'operator' : 'public',
       ),
       200,
       {

@@ -7,6 +7,7 @@ import { monitorStateStub } from '../durable/monitor-state';
 import type { AppBindings, AppDependencies } from './app-env';
 import { renderAtomFeed } from './atom-feed';
 import { renderBadge } from './badge';
+import { loadFeedIds } from './feed-ids';
 import { publicIncidentOf } from './incident-views';
 import { readOnlyCors } from './security-headers';
 import { assessMonitorHealth, planAreaHistories } from './status-model';
@@ -19,10 +20,12 @@ import { loadStatusSources } from './status-sources';
 const PUBLIC_CACHE = 'public, max-age=30';
 const FEED_ENTRIES = 50;
 
-/** The origin links in the feed point to: PUBLIC_URL, else the request's own. */
-export function publicOriginOf(publicUrl: string | undefined, requestUrl: string): string {
-  const configured = publicUrl?.trim().replace(/\/+$/, '');
-  return configured ? configured : new URL(requestUrl).origin;
+/**
+ * The base of the feed's links: PUBLIC_URL, or '' (relative links) when it is empty. Never
+ * the request's own origin: its `Host` header is the client's to choose.
+ */
+export function feedBaseUrlOf(publicUrl: string | undefined): string {
+  return publicUrl?.trim().replace(/\/+$/, '') ?? '';
 }
 
 export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependencies): void {
@@ -57,10 +60,16 @@ export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependenci
 
   app.get('/incidents.atom', async (c) => {
     const now = deps.now();
-    const sources = await loadStatusSources(c.env, now);
-    const incidents = sources.incidents.slice(0, FEED_ENTRIES).map(publicIncidentOf);
-    const feed = renderAtomFeed(incidents, {
-      origin: publicOriginOf(c.env.PUBLIC_URL, c.req.url),
+    const [sources, ids] = await Promise.all([loadStatusSources(c.env, now), loadFeedIds(c.env)]);
+    const entries = await Promise.all(
+      sources.incidents.slice(0, FEED_ENTRIES).map(async (incident) => ({
+        id: await ids.entry(incident.id),
+        incident: publicIncidentOf(incident),
+      })),
+    );
+    const feed = renderAtomFeed(entries, {
+      feedId: ids.feed,
+      baseUrl: feedBaseUrlOf(c.env.PUBLIC_URL),
       now,
     });
     return c.body(feed, 200, {
