@@ -191,13 +191,9 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
     {
       name: 'poison-cache: artifact',
       what: `The cache serves other bytes for ${newest}/${small}, with the same size, ETag and Last-Modified; the origin is clean.`,
-      how: 'Each sweep fetches its smallest artifacts twice, through the cache and around it, and hashes both: users receive bytes that fail the signed hash, so it is a P0 whatever the origin serves; cache-poisoned (P1, purge) is added beside it.',
+      how: 'Each sweep fetches its smallest artifacts twice, through the cache and around it, and hashes both: the origin is clean, so the cache is poisoned (P1, purge); users receive bytes that fail the signed hash, so artifact-hash-mismatch (P0) is raised beside it, never lowered to P1.',
       commands: [{ attack: 'poison-cache', path: `${newest}/${small}` }],
-      expect: {
-        kind: 'artifact-hash-mismatch',
-        severity: 'P0',
-        subject: url(`${newest}/${small}`),
-      },
+      expect: { kind: 'cache-poisoned', severity: 'P1', subject: url(`${newest}/${small}`) },
       needsHashing: false,
       quick: false,
     },
