@@ -13,6 +13,8 @@ export type SecretName =
   | 'ALERT_WEBHOOK_SECRET'
   | 'CLOUDFLARE_API_TOKEN'
   | 'CLOUDFLARE_ZONE_ID'
-  | 'OPERATOR_TOKENS';
+  | 'OPERATOR_TOKENS'
+  // The transparency log's signed-note private key (without it the log is off).
+  | 'LOG_SIGNING_KEY';
 
 export type MonitorEnv = Env & Partial<Record<SecretName, string>>;

@@ -5,6 +5,7 @@
 import { withDurableObjectSentry, withMonitorSentry } from './adapters/sentry';
 import { IncidentIndex as IncidentIndexClass } from './durable/incident-index';
 import { IncidentObject as IncidentObjectClass } from './durable/incident-object';
+import { LogSequencer as LogSequencerClass } from './durable/log-sequencer';
 import { MonitorState as MonitorStateClass } from './durable/monitor-state';
 import { RegionProbe as RegionProbeClass } from './durable/region-probe';
 import type { MonitorEnv } from './env';
@@ -21,6 +22,8 @@ export const IncidentIndex = withDurableObjectSentry(IncidentIndexClass);
 export type IncidentIndex = IncidentIndexClass;
 export const RegionProbe = withDurableObjectSentry(RegionProbeClass);
 export type RegionProbe = RegionProbeClass;
+export const LogSequencer = withDurableObjectSentry(LogSequencerClass);
+export type LogSequencer = LogSequencerClass;
 
 const app = createApp();
 

@@ -253,7 +253,7 @@ describe('tampering', () => {
     expect(poisoned?.expected).not.toBe(poisoned?.observed);
   });
 
-  it('a poisoned cached manifest is cache-poisoned, not a compromised manifest, when the origin is intact', async () => {
+  it('a poisoned cached manifest is what users receive: manifest-changed (P0), plus cache-poisoned when the origin is intact', async () => {
     await sweep();
     site.poisonCache(`/dist/${newestVersion()}/SHASUMS256.txt`);
     const findings = await sweep();
@@ -263,8 +263,9 @@ describe('tampering', () => {
         finding.subject === `${BASE}/${newestVersion()}/SHASUMS256.txt`,
     );
     expect(poisoned?.severity).toBe('P1');
-    expect(kinds(findings)).not.toContain('manifest-changed');
-    expect(kinds(findings)).not.toContain('manifest-signature-invalid');
+    const changed = findings.find((finding) => finding.kind === 'manifest-changed');
+    expect(changed?.severity).toBe('P0');
+    expect(changed?.subject).toBe(`${BASE}/${newestVersion()}/SHASUMS256.txt`);
   });
 
   it('a rolled-back index.json only in the cache is cache-poisoned, not index-rollback', async () => {
@@ -277,14 +278,15 @@ describe('tampering', () => {
     expect(kinds(findings)).not.toContain('index-rollback');
   });
 
-  it('a poisoned cached signature is cache-poisoned on the signature file', async () => {
+  it('a poisoned cached signature is manifest-signature-invalid (P0), plus cache-poisoned on the signature file', async () => {
     await sweep();
     site.poisonCache(`/dist/${newestVersion()}/SHASUMS256.txt.sig`);
     const findings = await sweep();
     expect(findings.map((finding) => `${finding.kind} ${finding.subject}`)).toContain(
       `cache-poisoned ${BASE}/${newestVersion()}/SHASUMS256.txt.sig`,
     );
-    expect(kinds(findings)).not.toContain('manifest-signature-invalid');
+    const invalid = findings.find((finding) => finding.kind === 'manifest-signature-invalid');
+    expect(invalid?.severity).toBe('P0');
   });
 
   it('a site that stops answering is origin-unavailable (P0) only after the threshold of failed sweeps', async () => {

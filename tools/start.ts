@@ -17,7 +17,9 @@
  */
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Cron } from 'croner';
+import { generateLogKey } from './log-key.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 const WRANGLER_BIN = join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js');
@@ -47,8 +49,23 @@ async function configuredCrons(): Promise<string[]> {
   return [...(config.triggers.crons ?? [])];
 }
 
-function startWrangler(args: readonly string[]) {
-  const vars = Object.entries(LOCAL_VARS).flatMap(([name, value]) => ['--var', `${name}:${value}`]);
+/**
+ * The transparency log runs with a key made for this run only, unless the developer's
+ * `.dev.vars` sets one (docs/transparency-log.md). Its verifier key is printed.
+ */
+async function throwawayLogKey(): Promise<Record<string, string>> {
+  const devVars = await readFile(join(REPO_ROOT, '.dev.vars'), 'utf8').catch(() => '');
+  if (/^LOG_SIGNING_KEY="?[^"\s]/m.test(devVars)) return {};
+  const key = await generateLogKey('localhost/integrity-log');
+  log(`transparency log: a throwaway key for this run, verifier key ${key.verifierKey}`);
+  return { LOG_SIGNING_KEY: key.privateKey };
+}
+
+function startWrangler(args: readonly string[], extraVars: Readonly<Record<string, string>> = {}) {
+  const vars = Object.entries({ ...LOCAL_VARS, ...extraVars }).flatMap(([name, value]) => [
+    '--var',
+    `${name}:${value}`,
+  ]);
   return spawn(
     process.execPath,
     [
@@ -104,7 +121,7 @@ async function waitForWorker(origin: string, exited: () => boolean): Promise<boo
 
 async function main(): Promise<void> {
   const crons = await configuredCrons();
-  const child = startWrangler(process.argv.slice(2));
+  const child = startWrangler(process.argv.slice(2), await throwawayLogKey());
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start wrangler dev');
   let exited = false;

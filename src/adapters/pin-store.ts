@@ -9,6 +9,8 @@
  * signed entries and the manifest's hash never change. Key layout: docs/storage.md.
  */
 import type { PinnedArtifact } from '../core/artifact-metadata';
+import type { PinnedIndexEntry } from '../core/index-pins';
+import type { SignatureForm } from '../core/signature';
 
 /**
  * Observed metadata of one artifact at first sighting (or as last re-baselined), with the
@@ -27,6 +29,14 @@ export interface ReleasePin {
   readonly signer: string;
   readonly pinnedAt: string;
   readonly artifacts: Readonly<Record<string, ArtifactPin>>;
+  /**
+   * The release's index.json entry when it was pinned (core/index-pins.ts): what is checked
+   * keeps following it whatever index.json says later. Pins older than this field get it on
+   * their next sweep.
+   */
+  readonly indexEntry?: PinnedIndexEntry;
+  /** The signature forms the pin was verified with: those files must keep being served. */
+  readonly signatureForms?: readonly SignatureForm[];
 }
 
 export class PinStoreError extends Error {

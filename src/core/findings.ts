@@ -60,7 +60,7 @@ export const FINDING_KINDS = {
     area: 'index',
     runbook: 'data-integrity',
     security: true,
-    title: 'index.json went back in version or dropped a watched release',
+    title: 'index.json went back in version or dropped a watched or pinned release',
   },
   'manifest-missing': {
     severity: 'P2',
@@ -159,6 +159,30 @@ export const FINDING_KINDS = {
     runbook: 'monitor-down',
     security: false,
     title: 'Release key material could not be loaded, so signatures were not judged',
+  },
+  // The monitor's own public record: its storage was rewritten, or the log signed a
+  // checkpoint that does not extend the last one (docs/transparency-log.md).
+  'transparency-log-inconsistent': {
+    severity: 'P1',
+    area: 'artifacts',
+    runbook: 'monitor-down',
+    security: true,
+    title: 'The transparency log cannot prove it is append-only',
+  },
+  // Severity climbs with how long it lasts (core/manifest-silence.ts): P2, P1, then P0.
+  'manifest-unavailable': {
+    severity: 'P2',
+    area: 'manifests',
+    runbook: 'data-integrity',
+    security: false,
+    title: 'A signed manifest file is answered with anything but the file',
+  },
+  'index-entry-rewritten': {
+    severity: 'P1',
+    area: 'index',
+    runbook: 'data-integrity',
+    security: true,
+    title: 'index.json rewrote a pinned release’s entry',
   },
   'artifact-rebaselined': {
     severity: 'P3',

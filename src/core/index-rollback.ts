@@ -2,9 +2,9 @@
  * Rollback detection for index.json, and the finding for an index that does not parse.
  *
  * Contract: the monitor remembers the highest version index.json ever listed and the
- * releases it watched. Releases are never unpublished, so an index whose newest version is
- * lower than the highest seen, or that no longer lists a watched release, is an
- * `index-rollback` (a stale cache, a restored backup, or someone serving an old index to
+ * releases it watched, and it has pins. Releases are never unpublished, so an index whose
+ * newest version is lower than the highest seen, or that no longer lists a watched or a
+ * pinned release (pins outlive index.json: index-pins.ts), is an `index-rollback` (a stale cache, a restored backup, or someone serving an old index to
  * hide a release). Both cases make ONE finding whose subject is `<base>/index.json`: the
  * fingerprint stays the same however the set of missing releases changes, so it is one
  * incident; the versions are in `evidence`. The history never lowers its highest version,
@@ -46,10 +46,11 @@ const MAX_SUMMARY_VERSIONS = 10;
  */
 export function compareIndexWithHistory(
   history: IndexHistory | undefined,
-  entries: readonly IndexEntry[],
+  entries: readonly Pick<IndexEntry, 'version'>[],
   baseUrl: string,
   now: Date,
   currentWatched?: readonly string[],
+  pinnedVersions: readonly string[] = [],
 ): IndexComparison {
   const listed = new Set(entries.map((entry) => entry.version));
   const newestListed = highestOf(entries.map((entry) => entry.version));
@@ -60,7 +61,11 @@ export function compareIndexWithHistory(
   const wentBack =
     highestSeen !== undefined &&
     (newestListed === undefined || compareVersions(newestListed, highestSeen) < 0);
-  const missing = sortNewestFirst(unique((history?.watched ?? []).filter((v) => !listed.has(v))));
+  const missingWatched = sortNewestFirst(
+    unique((history?.watched ?? []).filter((v) => !listed.has(v))),
+  );
+  const missingPinned = sortNewestFirst(unique(pinnedVersions.filter((v) => !listed.has(v))));
+  const missing = sortNewestFirst(unique([...missingWatched, ...missingPinned]));
 
   const findings: Finding[] = [];
   if (wentBack || missing.length > 0) {
@@ -72,6 +77,8 @@ export function compareIndexWithHistory(
         newestListed: newestListed && formatVersion(newestListed),
         wentBack,
         missing,
+        missingWatched,
+        missingPinned,
         listedCount: listed.size,
       }),
     );
@@ -82,7 +89,9 @@ export function compareIndexWithHistory(
     findings,
     nextHistory: {
       ...(highest !== undefined && { highestVersion: formatVersion(highest) }),
-      watched: sortNewestFirst(unique([...(currentWatched ?? history?.watched ?? []), ...missing])),
+      watched: sortNewestFirst(
+        unique([...(currentWatched ?? history?.watched ?? []), ...missingWatched]),
+      ),
     },
   };
 }
@@ -110,6 +119,8 @@ interface RollbackFacts {
   readonly newestListed: string | undefined;
   readonly wentBack: boolean;
   readonly missing: readonly string[];
+  readonly missingWatched: readonly string[];
+  readonly missingPinned: readonly string[];
   readonly listedCount: number;
 }
 
@@ -120,7 +131,13 @@ function rollbackFinding(facts: RollbackFacts): Finding {
     parts.push(`went back from ${facts.highestSeen ?? '?'} to ${newest}`);
   }
   if (facts.missing.length > 0) {
-    parts.push(`no longer lists watched ${nameVersions(facts.missing)}`);
+    const what =
+      facts.missingPinned.length === 0
+        ? 'watched'
+        : facts.missingWatched.length === 0
+          ? 'pinned'
+          : 'watched or pinned';
+    parts.push(`no longer lists ${what} ${nameVersions(facts.missing)}`);
   }
   return createFinding(
     {
@@ -130,15 +147,17 @@ function rollbackFinding(facts: RollbackFacts): Finding {
       ...(facts.wentBack
         ? { expected: facts.highestSeen, observed: newest }
         : {
-            expected: 'every watched release listed',
+            expected: 'every watched and pinned release listed',
             observed: `missing ${facts.missing.slice(0, MAX_SUMMARY_VERSIONS).join(', ')}`,
           }),
       evidence: {
         highestVersionSeen: facts.highestSeen ?? null,
         newestVersionListed: facts.newestListed ?? null,
         wentBack: facts.wentBack,
-        missingWatched: facts.missing.slice(0, MAX_LISTED_VERSIONS),
-        missingWatchedCount: facts.missing.length,
+        missingWatched: facts.missingWatched.slice(0, MAX_LISTED_VERSIONS),
+        missingWatchedCount: facts.missingWatched.length,
+        missingPinned: facts.missingPinned.slice(0, MAX_LISTED_VERSIONS),
+        missingPinnedCount: facts.missingPinned.length,
         listedCount: facts.listedCount,
       },
     },

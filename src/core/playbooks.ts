@@ -62,6 +62,10 @@ export const PLAYBOOKS: Record<FindingKind, readonly PlaybookStep[]> = {
   'origin-unavailable': RECORD_ONLY,
   'latency-degraded': RECORD_ONLY,
   'release-keys-unavailable': RECORD_ONLY,
+  // Evidence and status only: what was rewritten, and by whom, is for people to find.
+  'transparency-log-inconsistent': RECORD_ONLY,
+  'manifest-unavailable': RECORD_ONLY,
+  'index-entry-rewritten': RECORD_ONLY,
   // Routine: the bytes were proven; the notice only tells people what happened.
   'artifact-rebaselined': RECORD_ONLY,
   // A missing purge: purging is the fix (dry-run records it); convergence closes it.

@@ -8,7 +8,10 @@
  * Source: the "Release keys" section of the nodejs/node README and the nodejs/release-keys
  * repository (keys/<FINGERPRINT>.asc), as of July 2026. Retired keys stay pinned: they
  * signed old releases, which must keep verifying. When the release team adds a key, add it
- * here (and never remove one).
+ * here (and never remove one). What `retired` means is decided in manifest-binding.ts: a
+ * retired key still verifies the releases it signed, but binds no brand-new release and no
+ * signature dated after RELEASE_KEYS_LISTED_AT. A key's creation and expiry are not written
+ * here: they come from the key material itself (signature.ts judges validity at signing).
  */
 
 export type ReleaseKeyStatus = 'active' | 'retired';
@@ -65,10 +68,23 @@ export const RELEASE_KEYS: readonly PinnedReleaseKey[] = [
   retired('7937DFD2AB06298B2293C3187D33FF9D0246406D', 'Timothy J Fontaine'),
 ];
 
+/**
+ * When the list above was taken from the nodejs/node README (July 2026): a key it marks
+ * `retired` had been retired by this day, so no signature it made after it is a release's.
+ * (The README does not date each retirement; this is the latest date we can vouch for.)
+ */
+export const RELEASE_KEYS_LISTED_AT = '2026-07-01';
+
 /** Every pinned fingerprint, active and retired. */
 export const PINNED_RELEASE_KEY_FINGERPRINTS: readonly string[] = RELEASE_KEYS.map(
   (key) => key.fingerprint,
 );
+
+/** The pinned key with this primary fingerprint (any case), or undefined. */
+export function pinnedReleaseKey(fingerprint: string): PinnedReleaseKey | undefined {
+  const wanted = fingerprint.toUpperCase();
+  return RELEASE_KEYS.find((key) => key.fingerprint === wanted);
+}
 
 /** True when `fingerprint` (any case) is a pinned release key. */
 export function isPinnedFingerprint(fingerprint: string): boolean {

@@ -9,7 +9,9 @@
  *   time as `date`, so a key that expired later still verifies old releases, while a
  *   signature made after its key expired fails. Signatures dated more than 24 h after
  *   `now` fail outright.
- * - Signing subkeys of a trusted key count; the verdict names the primary fingerprint.
+ * - Signing subkeys of a trusted key count; the verdict names the primary fingerprint, and
+ *   states the signing key's creation and expiry as its key material has them. Whether the
+ *   signature belongs to the release it is served for is manifest-binding.ts's question.
  * - SHA-1 is accepted only for signatures made before `sha1Cutoff` (SHA1_SIGNATURE_CUTOFF),
  *   through a per-call openpgp config (the global config is never touched). MD5 and
  *   RIPEMD-160 are never accepted.
@@ -56,6 +58,13 @@ export type SignatureVerdict =
       readonly signedAt: Date;
       /** As gpg names it, e.g. `SHA256`, `SHA1`. */
       readonly hashAlgorithm: string;
+      /** Creation of the key or subkey that signed, from the key material. */
+      readonly signingKeyCreatedAt: Date;
+      /**
+       * When that key stops being valid (its own expiry or its primary key's, whichever is
+       * first), from the key material; null when it never expires.
+       */
+      readonly signingKeyExpiresAt: Date | null;
       /** The forms that were given, all of which verified. */
       readonly via: readonly SignatureForm[];
     }
@@ -79,6 +88,8 @@ interface GoodSignature {
   readonly signingKeyId: string;
   readonly signedAt: Date;
   readonly hashAlgorithm: string;
+  readonly signingKeyCreatedAt: Date;
+  readonly signingKeyExpiresAt: Date | null;
 }
 
 interface Failure {
@@ -254,7 +265,33 @@ async function judgePacket(
       messageOf(cause),
     );
   }
-  return ok({ signer: primaryFingerprint(key), signingKeyId, signedAt, hashAlgorithm });
+  const lifetime = await keyLifetime(key, packet);
+  return ok({
+    signer: primaryFingerprint(key),
+    signingKeyId,
+    signedAt,
+    hashAlgorithm,
+    ...lifetime,
+  });
+}
+
+/**
+ * The signing key's lifetime as its key material states it. Read after the signature
+ * verified, so the key is known to be valid at the signature's date.
+ */
+async function keyLifetime(
+  key: PublicKey,
+  packet: SignaturePacket,
+): Promise<Pick<GoodSignature, 'signingKeyCreatedAt' | 'signingKeyExpiresAt'>> {
+  const signingKey = key.getKeys(packet.issuerKeyID)[0] ?? key;
+  const at = packet.created ?? undefined;
+  // Facts for humans: a key whose expiry cannot be read is not a bad signature.
+  const expiry = (read: () => Promise<Date | number | null>) => read().catch(() => null);
+  const ends = [await expiry(() => key.getExpirationTime())];
+  if (signingKey !== key) ends.push(await expiry(() => signingKey.getExpirationTime(at)));
+  const finite = ends.filter((end): end is Date => end instanceof Date);
+  const first = finite.sort((a, b) => a.getTime() - b.getTime())[0];
+  return { signingKeyCreatedAt: signingKey.getCreationTime(), signingKeyExpiresAt: first ?? null };
 }
 
 /**

@@ -34,26 +34,32 @@ export interface WatchPolicy {
 /** Why a release is watched: `newest-of-line v22`, or among the newest published overall. */
 export type WatchReason = `newest-of-line v${number}` | 'newest-overall';
 
+/**
+ * What the policy reads of an entry. The sweep hands it index.json's entries overlaid with
+ * the pinned facts (index-pins.ts), so a rewritten `lts` or date narrows nothing.
+ */
+export type WatchableEntry = Pick<IndexEntry, 'version' | 'date' | 'lts'>;
+
 /** A release the sweep verifies in depth. */
-export interface WatchedRelease {
+export interface WatchedRelease<E extends WatchableEntry = IndexEntry> {
   readonly version: string;
   readonly line: number;
-  readonly entry: IndexEntry;
+  readonly entry: E;
   readonly reasons: readonly WatchReason[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-interface Release {
-  readonly entry: IndexEntry;
+interface Release<E extends WatchableEntry = WatchableEntry> {
+  readonly entry: E;
   readonly version: Version;
 }
 
-export function selectWatchedReleases(
-  entries: readonly IndexEntry[],
+export function selectWatchedReleases<E extends WatchableEntry>(
+  entries: readonly E[],
   policy: WatchPolicy,
   now: Date,
-): WatchedRelease[] {
+): WatchedRelease<E>[] {
   const releases = parseReleases(entries);
   const newestOfLine = newestReleasePerLine(releases);
   const lines =
@@ -61,8 +67,8 @@ export function selectWatchedReleases(
       ? new Set(policy.lines)
       : supportedLines(newestOfLine, policy.lineMaxAgeDays ?? DEFAULT_LINE_MAX_AGE_DAYS, now);
 
-  const chosen = new Map<string, { release: Release; reasons: WatchReason[] }>();
-  const choose = (release: Release, reason: WatchReason): void => {
+  const chosen = new Map<string, { release: Release<E>; reasons: WatchReason[] }>();
+  const choose = (release: Release<E>, reason: WatchReason): void => {
     const existing = chosen.get(release.entry.version);
     if (existing === undefined) chosen.set(release.entry.version, { release, reasons: [reason] });
     else if (!existing.reasons.includes(reason)) existing.reasons.push(reason);
@@ -87,8 +93,8 @@ export function selectWatchedReleases(
 }
 
 /** Entries from parseIndexJson always parse; anything else is skipped, not guessed at. */
-function parseReleases(entries: readonly IndexEntry[]): Release[] {
-  const releases: Release[] = [];
+function parseReleases<E extends WatchableEntry>(entries: readonly E[]): Release<E>[] {
+  const releases: Release<E>[] = [];
   for (const entry of entries) {
     const version = parseVersion(entry.version);
     if (version.ok) releases.push({ entry, version: version.value });
@@ -96,8 +102,10 @@ function parseReleases(entries: readonly IndexEntry[]): Release[] {
   return releases;
 }
 
-function newestReleasePerLine(releases: readonly Release[]): Map<number, Release> {
-  const newest = new Map<number, Release>();
+function newestReleasePerLine<E extends WatchableEntry>(
+  releases: readonly Release<E>[],
+): Map<number, Release<E>> {
+  const newest = new Map<number, Release<E>>();
   for (const release of releases) {
     const line = majorLine(release.version);
     const current = newest.get(line);

@@ -28,6 +28,19 @@ import {
   type PlanRotationInput,
 } from './rotation-store';
 import { RateWindows, type RateDecision } from './rate-window';
+import {
+  createReleaseRegistryTables,
+  markManifestsChecked,
+  readReleaseRegistry,
+  recordManifestAnswers,
+  recordPinnedEntries,
+  recordSightings,
+  type PinnedEntryRecord,
+  type ReleaseRegistry,
+  type SilenceRecord,
+} from './release-registry';
+import type { ManifestObservation } from '../core/manifest-silence';
+import type { ReleaseSighting } from '../core/release-novelty';
 import type { RegionStatusInput } from '../core/regional';
 import {
   createRegionStatusTable,
@@ -98,6 +111,7 @@ export class MonitorState extends DurableObject<MonitorEnv> {
       createRotationTables(this.sql);
       createSweepRollupTable(this.sql);
       createRegionStatusTable(this.sql);
+      createReleaseRegistryTables(this.sql);
     });
   }
 
@@ -297,6 +311,29 @@ export class MonitorState extends DurableObject<MonitorEnv> {
     name: string,
   ): { error: string; failures: number; at: string } | undefined {
     return lastHashFailure(this.sql, version, name);
+  }
+
+  // The release registry (src/durable/release-registry.ts): sightings, pinned index
+  // entries, manifest re-checks, silences.
+
+  releaseRegistry(): ReleaseRegistry {
+    return readReleaseRegistry(this.sql);
+  }
+
+  recordReleaseSightings(sightings: readonly ReleaseSighting[], indexAt: string): void {
+    recordSightings(this.sql, sightings, indexAt);
+  }
+
+  recordPinnedEntries(records: readonly PinnedEntryRecord[]): void {
+    recordPinnedEntries(this.sql, records);
+  }
+
+  markManifestsChecked(versions: readonly string[], at: string): void {
+    markManifestsChecked(this.sql, versions, at);
+  }
+
+  recordManifestAnswers(observations: readonly ManifestObservation[], at: string): SilenceRecord[] {
+    return recordManifestAnswers(this.sql, observations, at);
   }
 
   // Regional probes (src/jobs/sweep-regions.ts, src/durable/region-status-store.ts).

@@ -226,19 +226,24 @@ export function lineCoverage(
   input: { readonly versions?: readonly string[]; readonly now: string; readonly periodMs: number },
 ): LineCoverage[] {
   const rows = readArtifacts(sql, input.versions);
+  const statuses = sql
+    .exec<{ version: string; status: string }>(`SELECT version, status FROM rotation_releases`)
+    .toArray();
   const cached = new Set(
-    sql
-      .exec<{ version: string }>(`SELECT version FROM rotation_releases WHERE status = 'cached'`)
-      .toArray()
-      .map((row) => row.version),
+    statuses.filter((row) => row.status === 'cached').map((row) => row.version),
   );
+  // Without a version list (the status page), every release the rotation knows of but could
+  // not cache counts as pending: a line is never "all verified" while one of its releases is
+  // not being checked.
+  const pending =
+    input.versions ?? statuses.filter((row) => row.status !== 'cached').map((row) => row.version);
   return summarizeLineCoverage({
     artifacts: rows.map((row) => ({
       version: row.version,
       ...(row.result !== null && { result: row.result }),
       ...(row.verified_at !== null && { at: Date.parse(row.verified_at) }),
     })),
-    pendingVersions: (input.versions ?? []).filter((version) => !cached.has(version)),
+    pendingVersions: pending.filter((version) => !cached.has(version)),
     now: Date.parse(input.now),
     periodMs: input.periodMs,
   });

@@ -13,6 +13,7 @@ import { unmatchedRequestProblem } from './method-not-allowed';
 import { HttpProblem, problemResponse } from './problem';
 import { registerActionRoutes } from './routes-actions';
 import { registerApiRoutes } from './routes-api';
+import { registerLogRoutes } from './routes-log';
 import { registerMetricsRoute } from './routes-metrics';
 import { registerPublicRoutes } from './routes-public';
 import { securityHeaders } from './security-headers';
@@ -34,6 +35,8 @@ export function createApp(overrides: Partial<AppDependencies> = {}): Hono<AppBin
   registerApiRoutes(app, deps);
   registerActionRoutes(app, deps);
   registerMetricsRoute(app, deps);
+  // The transparency log: checkpoint, tiles, lookups (src/http/routes-log.ts).
+  registerLogRoutes(app);
   // Slack's buttons: Slack-signed requests, not bearer tokens (src/http/slack-interactions.ts).
   registerSlackInteractions(app, { now: deps.now });
 

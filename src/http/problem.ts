@@ -16,7 +16,8 @@ export type ProblemType =
   | 'sweep-running'
   | 'payload-too-large'
   | 'rate-limited'
-  | 'internal-error';
+  | 'internal-error'
+  | 'log-unavailable';
 
 /** Where the problem types are described; `type` is this plus `#problem-<type>`. */
 export const PROBLEM_TYPE_BASE =
@@ -34,6 +35,7 @@ const TITLES: Record<ProblemType, string> = {
   'payload-too-large': 'Payload too large',
   'rate-limited': 'Too many requests',
   'internal-error': 'Internal error',
+  'log-unavailable': 'Transparency log unavailable',
 };
 
 const STATUS: Record<ProblemType, number> = {
@@ -48,6 +50,7 @@ const STATUS: Record<ProblemType, number> = {
   'payload-too-large': 413,
   'rate-limited': 429,
   'internal-error': 500,
+  'log-unavailable': 503,
 };
 
 /** The body of every error response. */

@@ -5,6 +5,7 @@
  * (one inline stylesheet allowed by hash), uses landmarks and headings, and states every
  * colour-coded fact in text as well.
  */
+import { describeLogStatus } from './log-status';
 import type { Severity } from '../core/findings';
 import type { PublicIncident } from './incident-views';
 import { markup, raw, type SafeHtml } from './html';
@@ -347,6 +348,7 @@ export function renderStatusPage(
             <li><a href="/incidents.atom">Incident feed (Atom)</a></li>
             <li><a href="/badge.svg">Badge</a></li>
           </ul>
+          <p class="muted">${describeLogStatus(report.transparencyLog)}</p>
           <p class="muted">Generated ${formatUtc(report.generatedAt)}.</p>
         </footer>
       </body>

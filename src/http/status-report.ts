@@ -6,6 +6,7 @@
  * verified" next to a release would name the release being investigated. Operators get
  * every incident in full, the complete sweep summary, the alert channels and the KPIs.
  */
+import type { LogStatus } from './log-status';
 import type { IncidentSummary } from '../core/incident';
 import type { SweepSummary } from '../core/sweep-summary';
 import type { LineCoverage } from '../core/rotation-coverage';
@@ -46,6 +47,8 @@ export interface StatusSources {
   readonly baseUrl: string;
   /** Each probed region's latest result (regional probes); absent or empty = none ran. */
   readonly regions?: readonly RegionStatus[];
+  /** The transparency log: on or off, its size (src/http/log-status.ts). */
+  readonly transparencyLog?: LogStatus;
 }
 
 /** What the public learns of the last sweep. */
@@ -123,6 +126,7 @@ export interface StatusReport {
   readonly recentlyResolved: readonly PublicIncident[];
   readonly channels?: ChannelSwitches;
   readonly kpis?: ResponseKpis;
+  readonly transparencyLog?: LogStatus;
 }
 
 export function publicSweepOf(summary: SweepSummary): PublicSweep {
@@ -203,6 +207,7 @@ export function buildStatusReport(
     // Which channels are on is public (booleans, never a value): a reader can tell whether
     // anyone is being told.
     channels: sources.channels,
+    ...(sources.transparencyLog && { transparencyLog: sources.transparencyLog }),
     ...(operator && {
       kpis: computeResponseKpis(sources.incidents, options.now),
     }),

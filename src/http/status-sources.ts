@@ -2,6 +2,7 @@
  * Gathers what the status report, the badge, the feed and the metrics are built from:
  * MonitorState (sweeps, rollup, coverage, lock) and the incident index, read in parallel.
  */
+import { logStatus } from './log-status';
 import { parseMonitorConfig } from '../core/config';
 import type { LineCoverage } from '../core/rotation-coverage';
 import { monitorStateStub } from '../durable/monitor-state';
@@ -47,5 +48,6 @@ export async function loadStatusSources(env: MonitorEnv, now: Date): Promise<Sta
     channels: channelsEnabled(env),
     baseUrl,
     regions,
+    transparencyLog: await logStatus(env),
   };
 }

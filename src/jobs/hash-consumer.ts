@@ -32,6 +32,8 @@ import { applyRebaselines, type VerifiedChange } from './hash-rebaseline';
 import { confirmAtOrigin, hashTimeoutMs } from './hash-origin';
 
 export { hashTimeoutMs } from './hash-origin';
+import type { ArtifactEntry } from '../core/tlog/entries';
+import { appendToLog, artifactLogEntry } from './log-entries';
 
 /** The dead-letter queue's name (wrangler.toml); every other queue is the hash queue. */
 export const HASH_DEAD_LETTER_QUEUE = 'dist-monitor-hash-dlq';
@@ -83,6 +85,8 @@ type Decision =
       readonly also: readonly FindingInput[];
       /** A verified job whose metadata change may re-baseline its pin. */
       readonly change?: VerifiedChange;
+      /** The ETag the hashed bytes came with (for the transparency log). */
+      readonly etag?: string | undefined;
     }
   | { readonly message: Message<unknown>; readonly kind: 'broken'; readonly error: string };
 
@@ -155,9 +159,10 @@ async function decide(
       timeoutMs: hashTimeoutMs(job, config),
     });
     const verdict = judgeHashAttempt(job, attempt, message.attempts);
+    const etag = attempt.ok ? attempt.value.headers['etag'] : undefined;
     if (verdict.action === 'mismatch') {
       const confirmed = await confirmAtOrigin(job, verdict, client, config);
-      return { message, kind: 'judged', job, ...confirmed };
+      return { message, kind: 'judged', job, etag, ...confirmed };
     }
     const { rebaseline } = job;
     const change =
@@ -169,7 +174,7 @@ async function decide(
             headers: attempt.value.headers,
           }
         : undefined;
-    return { message, kind: 'judged', job, verdict, also: [], ...(change && { change }) };
+    return { message, kind: 'judged', job, etag, verdict, also: [], ...(change && { change }) };
   } catch (error) {
     return {
       message,
@@ -194,6 +199,7 @@ async function persistOrRetry(
   const failures: HashFailureRecord[] = [];
   const settled: { version: string; name: string }[] = [];
   const findings: { sweepId: string; finding: Finding }[] = [];
+  const logged: ArtifactEntry[] = [];
   for (const decision of decisions) {
     if (decision.kind === 'broken') {
       console.error(
@@ -208,6 +214,7 @@ async function persistOrRetry(
       case 'verified':
         results.push({ ...artifact, result: 'verified', bytes: verdict.bytes, at });
         settled.push(artifact);
+        logged.push(artifactLogEntry(job, { bytes: verdict.bytes, etag: decision.etag }, at));
         break;
       case 'mismatch':
         results.push({ ...artifact, result: 'mismatch', bytes: verdict.bytes, at });
@@ -245,6 +252,9 @@ async function persistOrRetry(
       `hash queue: could not record results, retrying: ${error instanceof Error ? error.message : 'unknown error'}`,
     );
   }
+
+  // Only what was recorded is logged; a redelivered batch logs its matches again.
+  if (recorded && logged.length > 0) await appendToLog(env, logged, now);
 
   for (const decision of decisions) {
     const { message } = decision;

@@ -42,7 +42,7 @@ export async function enqueueHashJobs(queue: Queue, jobs: readonly HashJob[]): P
 export async function planRotationJobs(
   env: MonitorEnv,
   ctx: SweepContext,
-  entries: readonly IndexEntry[] | undefined,
+  entries: readonly Pick<IndexEntry, 'version'>[] | undefined,
   trust?: TrustedKeys,
 ): Promise<HashJob[]> {
   const state = monitorStateStub(env);

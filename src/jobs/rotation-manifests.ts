@@ -3,16 +3,23 @@
  * rotation learns the signed hashes of every release in index.json, not only watched ones.
  *
  * Trust: a release already pinned in KV is copied from its pin (one KV read). A release
- * never pinned is fetched, its signatures verified against the trusted release keys, and
- * then pinned exactly as a watched release would be (entries and signer; artifact metadata
- * is added by a later sweep's HEAD, if the release is ever watched): so the rotation extends
- * the pins to old releases over time. Without key material nothing new is pinned and the
- * release waits. A manifest that cannot be verified is not hashed against and not reported
- * here (the watched-release check owns signature findings): it is recorded as `unverified`
- * in the cache, shows in coverage as "awaiting a verified manifest", and is retried daily.
+ * never pinned is fetched, its signatures verified against the trusted release keys, bound
+ * to the release (core/manifest-binding.ts), and then pinned exactly as a watched release
+ * would be (entries, signer, signature forms, index entry; artifact metadata is added by a
+ * later sweep's HEAD, if the release is ever watched): so the rotation extends the pins to
+ * old releases over time. Without key material nothing new is pinned and the release waits.
+ *
+ * A release listed before the monitor's baseline whose manifest cannot be verified is not
+ * hashed against and not reported here (the archive's oldest releases predate signed
+ * SHA-256 manifests): it is recorded as `unverified` in the cache, shows in coverage as
+ * "awaiting a verified manifest", and is retried daily. A brand-new release (first listed
+ * after the baseline) is judged like a watched one instead (sweep-manifest.ts): anything
+ * wrong with its manifest, or a manifest that does not answer, is a finding, not a wait.
  */
 import { sha256Hex } from '../core/digest';
+import { pinnedIndexEntryOf } from '../core/index-pins';
 import { parseManifest } from '../core/manifest';
+import { bindManifest } from '../core/manifest-binding';
 import { manifestUrls } from '../core/manifest-urls';
 import {
   affordableManifestLoads,
@@ -24,7 +31,11 @@ import { verifyManifestSignature } from '../core/signature';
 import { PinStoreError, type ReleasePin } from '../adapters/pin-store';
 import type { MonitorState } from '../durable/monitor-state';
 import type { ManifestStatusInput } from '../durable/rotation-store';
+import { recordManifestPin } from './log-entries';
+import { createPin, notePinnedEntry } from './release-pin';
 import { observeError, observeResponse, skip, type SweepContext } from './sweep-context';
+import type { ReleaseFacts } from './sweep-index';
+import { sweepManifest } from './sweep-manifest';
 import type { TrustedKeys } from './sweep-release';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -47,6 +58,7 @@ export async function loadRotationManifests(
   ctx: SweepContext,
   versions: readonly string[],
   trust: TrustedKeys | undefined,
+  facts: ReadonlyMap<string, ReleaseFacts> = ctx.releaseFacts,
 ): Promise<ManifestLoadReport> {
   const limit = affordableManifestLoads(ctx.budget.remaining, {
     maxLoads: MANIFEST_LOADS_PER_SWEEP,
@@ -64,7 +76,7 @@ export async function loadRotationManifests(
       skip(ctx, 'rotation manifests', 'subrequest-budget');
       break;
     }
-    if (await loadOne(state, ctx, version, trust)) cached += 1;
+    if (await loadOne(state, ctx, version, trust, facts.get(version))) cached += 1;
   }
   return { attempted: due.length, cached };
 }
@@ -74,6 +86,7 @@ async function loadOne(
   ctx: SweepContext,
   version: string,
   trust: TrustedKeys | undefined,
+  facts: ReleaseFacts | undefined,
 ): Promise<boolean> {
   const at = ctx.now.toISOString();
   const mark = (status: ManifestStatusInput['status'], detail: string) =>
@@ -88,6 +101,7 @@ async function loadOne(
   ctx.budget.remaining -= 1;
   const pin = await ctx.pins.getRelease(version);
   if (pin) {
+    notePinnedEntry(ctx, pin);
     await state.cacheReleaseManifest({
       version,
       source: 'pin',
@@ -103,6 +117,9 @@ async function loadOne(
     await mark('unpinned', 'not pinned yet and no release key material to verify it with');
     return false;
   }
+
+  if (facts?.novelty?.kind === 'new')
+    return loadNewRelease(state, ctx, version, trust, facts, mark);
 
   const urls = manifestUrls(ctx.config.DIST_BASE_URL, version);
   const manifest = await ctx.client.getText(urls.shasums, {
@@ -136,28 +153,95 @@ async function loadOne(
     skip(ctx, `rotation manifest ${version}`, 'manifest-unavailable');
     return false;
   }
-  const entries = parsed.value.entries.map((entry) => ({
-    name: entry.name,
-    sha256: entry.sha256.toLowerCase(),
-  }));
-  ctx.budget.remaining -= 1;
-  try {
-    await ctx.pins.putRelease({
+  const releaseDate = facts?.listed?.date;
+  const binding = bindManifest({
+    version,
+    names: parsed.value.entries.map((entry) => entry.name),
+    signature: verdict,
+    ...(releaseDate !== undefined && { releaseDate }),
+    ...(facts?.novelty !== undefined && { novelty: facts.novelty }),
+  });
+  if (!binding.ok) {
+    await mark('unverified', `not bound to ${version}: ${binding.error.detail}`);
+    skip(ctx, `rotation manifest ${version}`, 'manifest-unavailable');
+    return false;
+  }
+  return storePin(
+    state,
+    ctx,
+    {
       version,
       manifestSha256: await sha256Hex(manifest.value.text),
-      entries: Object.fromEntries(entries.map((entry) => [entry.name, entry.sha256])),
+      entries: Object.fromEntries(
+        parsed.value.entries.map((entry) => [entry.name, entry.sha256.toLowerCase()]),
+      ),
       signer: verdict.signer,
       pinnedAt: at,
       artifacts: {},
-    } satisfies ReleasePin);
+      signatureForms: verdict.via,
+      ...(facts?.listed && { indexEntry: pinnedIndexEntryOf(facts.listed) }),
+    },
+    verdict.signedAt,
+  );
+}
+
+/**
+ * A release first listed after the baseline: judged and reported like a watched release,
+ * so an unsigned, unbound or unanswered manifest is a finding here too.
+ */
+async function loadNewRelease(
+  state: DurableObjectStub<MonitorState>,
+  ctx: SweepContext,
+  version: string,
+  trust: TrustedKeys,
+  facts: ReleaseFacts,
+  mark: (status: ManifestStatusInput['status'], detail: string) => Promise<void>,
+): Promise<boolean> {
+  const judged = await sweepManifest(ctx, version, trust, undefined, facts);
+  if (!judged) {
+    await mark('unavailable', 'SHASUMS256.txt was not served');
+    return false;
+  }
+  const pin = createPin(ctx, version, judged, facts);
+  if (!pin || !judged.verdict?.ok) {
+    await mark('unverified', 'not validly signed for this release (see its finding)');
+    return false;
+  }
+  return storePin(state, ctx, pin, judged.verdict.signedAt);
+}
+
+/** Writes the pin, logs it (made from a signature at `signedAt`), then caches its entries. */
+async function storePin(
+  state: DurableObjectStub<MonitorState>,
+  ctx: SweepContext,
+  pin: ReleasePin,
+  signedAt: Date,
+): Promise<boolean> {
+  ctx.budget.remaining -= 1;
+  try {
+    await ctx.pins.putRelease(pin);
   } catch (error) {
     // Not cached unpinned: the rotation's hashes must come from a pin, so the release waits.
     if (!(error instanceof PinStoreError)) throw error;
-    await mark('unavailable', `the pin could not be written: ${error.message}`);
-    skip(ctx, `rotation manifest ${version}`, 'pin-store-unavailable');
+    await state.markReleaseManifest({
+      version: pin.version,
+      status: 'unavailable',
+      detail: `the pin could not be written: ${error.message}`,
+      at: ctx.now.toISOString(),
+      nextCheckAt: new Date(ctx.now.getTime() + RETRY_AFTER_MS.unavailable).toISOString(),
+    });
+    skip(ctx, `rotation manifest ${pin.version}`, 'pin-store-unavailable');
     return false;
   }
-  await state.cacheReleaseManifest({ version, source: 'verified', entries, at });
+  notePinnedEntry(ctx, pin);
+  recordManifestPin(ctx, pin, signedAt);
+  const entries = Object.entries(pin.entries).map(([name, sha256]) => ({ name, sha256 }));
+  await state.cacheReleaseManifest({
+    version: pin.version,
+    source: 'verified',
+    entries,
+    at: pin.pinnedAt,
+  });
   return true;
 }
 

@@ -13,6 +13,9 @@ import type { SkippedWork } from '../core/sweep-summary';
 import type { HashJob } from '../core/hash-jobs';
 import type { DistClient, HttpError, ResponseMeta } from '../adapters/dist-client';
 import type { PinStore } from '../adapters/pin-store';
+import type { ManifestObservation } from '../core/manifest-silence';
+import type { ReleaseFacts } from '../core/release-novelty';
+import type { PinnedEntryRecord } from '../durable/release-registry';
 
 export interface SweepContext {
   readonly sweepId: string;
@@ -37,6 +40,14 @@ export interface SweepContext {
   readonly deadlineAt: number;
   readonly hashJobs: HashJob[];
   artifactsChecked: number;
+  /** What each signed file asked for answered (core/manifest-silence.ts), recorded at the end. */
+  readonly manifestObservations: ManifestObservation[];
+  /** Index entries of pins written (or backfilled) this sweep, for the release registry. */
+  readonly pinnedEntries: PinnedEntryRecord[];
+  /** Releases whose manifest this sweep fetched (watched or re-checked). */
+  readonly manifestsChecked: string[];
+  /** Per version, what the index step learnt (listed and pinned entries, novelty). */
+  releaseFacts: ReadonlyMap<string, ReleaseFacts>;
 }
 
 export function createSweepContext(
@@ -53,6 +64,10 @@ export function createSweepContext(
     deadlineAt: Date.now() + (init.deadlineMs ?? SWEEP_DEADLINE_MS),
     hashJobs: [],
     artifactsChecked: 0,
+    manifestObservations: [],
+    pinnedEntries: [],
+    manifestsChecked: [],
+    releaseFacts: new Map(),
   };
 }
 

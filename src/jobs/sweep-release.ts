@@ -1,11 +1,11 @@
 /**
  * One watched release in one sweep: judge its manifest (sweep-manifest.ts), pin it at the
- * first verified sighting, then HEAD every artifact the pin lists (six at a time) and
+ * first verified sighting of a manifest bound to it, then HEAD every artifact the pin lists
+ * (six at a time, also when the manifest was not served this sweep) and
  * compare each with its pinned metadata. Artifacts seen for the first time, and artifacts
  * whose metadata changed, become hash jobs at once: the bytes decide whether a change of
  * metadata is an incident (reportMetadataChange).
  */
-import type { Manifest } from '../core/manifest';
 import { mapWithConcurrency } from '../core/concurrency';
 import { artifactUrl, cacheBypassUrl } from '../core/manifest-urls';
 import {
@@ -26,7 +26,10 @@ import {
   type SweepContext,
   unservableReason,
 } from './sweep-context';
+import { recordManifestPin } from './log-entries';
 import { sweepManifest, type TrustedKeys } from './sweep-manifest';
+import { createPin, notePinnedEntry, withIndexEntry } from './release-pin';
+import type { ReleaseFacts } from './sweep-index';
 
 export type { TrustedKeys } from './sweep-manifest';
 
@@ -37,30 +40,24 @@ export async function sweepRelease(
   ctx: SweepContext,
   version: string,
   trust: TrustedKeys,
+  facts?: ReleaseFacts,
 ): Promise<void> {
   const pin = await ctx.pins.getRelease(version);
-  const judged = await sweepManifest(ctx, version, trust, pin);
-  if (!judged || !judged.parsed.ok) return;
-  const { verdict, parsed, sha256: manifestSha256 } = judged;
+  const judged = await sweepManifest(ctx, version, trust, pin, facts);
 
-  // The pin is the verified manifest; without a pin, only a verified manifest may create one.
-  const manifest = parsed.value;
-  let releasePin = pin;
-  if (!releasePin && verdict?.ok) {
-    releasePin = {
-      version,
-      manifestSha256,
-      entries: entriesOf(manifest),
-      signer: verdict.signer,
-      pinnedAt: ctx.now.toISOString(),
-      artifacts: {},
-    };
-  }
-  if (!releasePin) return; // not verified, not pinned: nothing trustworthy to compare with
+  // The pin is the verified manifest; without a pin, only a verified manifest bound to this
+  // release (release-pin.ts, core/manifest-binding.ts) may create one. A pinned release's
+  // artifacts are checked against the pin whatever its manifest answered this time: a site
+  // that withholds the manifest must not also hide a changed artifact.
+  const created = pin ?? (judged ? createPin(ctx, version, judged, facts) : undefined);
+  if (!created) return; // not verified, not pinned: nothing trustworthy to compare with
+  if (!pin && judged?.verdict?.ok) recordManifestPin(ctx, created, judged.verdict.signedAt);
   const newlyPinned = !pin;
+  const filled = withIndexEntry(created, facts);
+  const releasePin = filled.pin;
 
   const artifactPins: Record<string, ArtifactPin> = { ...releasePin.artifacts };
-  let pinsChanged = newlyPinned;
+  let pinsChanged = newlyPinned || filled.changed;
   await mapWithConcurrency(
     Object.entries(releasePin.entries),
     ARTIFACT_HEAD_CONCURRENCY,
@@ -126,12 +123,15 @@ export async function sweepRelease(
   if (pinsChanged) {
     try {
       await ctx.pins.putRelease({ ...releasePin, artifacts: artifactPins } satisfies ReleasePin);
+      notePinnedEntry(ctx, releasePin);
     } catch (error) {
       // KV down must not cost the sweep its findings: what was not pinned is pinned by the
       // next sweep that sees it (its hashing is queued already), and the summary says so.
       if (!(error instanceof PinStoreError)) throw error;
       skip(ctx, `pin ${version}`, 'pin-store-unavailable');
     }
+  } else {
+    notePinnedEntry(ctx, releasePin);
   }
 }
 
@@ -223,8 +223,4 @@ async function originServesPin(ctx: SweepContext, change: MetadataChange): Promi
   }
   observeResponse(ctx, origin.value, change.version);
   return compareMetadata(change.pinned, metadataOf(origin.value.headers)).length === 0;
-}
-
-function entriesOf(manifest: Manifest): Record<string, string> {
-  return Object.fromEntries(manifest.entries.map((entry) => [entry.name, entry.sha256]));
 }

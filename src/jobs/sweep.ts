@@ -1,8 +1,9 @@
 /**
  * One sweep, start to end: take the lock, check the index, every watched release (manifest,
- * signature, pins, artifact metadata, headers), the cache differential, availability and
- * the regional probes; queue the hashing work; hand the findings to the incident engine;
- * store the summary.
+ * signature, pins, artifact metadata, headers), a share of the other pinned releases'
+ * manifests (the manifest rotation), the cache differential, availability and the regional
+ * probes; queue the hashing work; turn signed files that were not served into findings;
+ * hand the findings to the incident engine; store the summary.
  * Contract: a sweep always ends with a stored summary (also when it breaks), never runs
  * twice at once, and stays within its subrequest budget, recording what it skipped.
  */
@@ -21,7 +22,10 @@ import { loadTrustedKeys } from '../adapters/release-key-store';
 import { monitorStateStub } from '../durable/monitor-state';
 import type { MonitorEnv } from '../env';
 import { hashInline } from './hash-inline';
+import { recheckPinnedManifests } from './manifest-recheck';
+import { reportManifestSilences } from './sweep-silence';
 import { enqueueHashJobs, planRotationJobs } from './hash-planning';
+import { flushSweepLog } from './log-entries';
 import { reportSweepFindings } from './report-findings';
 import {
   reconcileRegionalStaleness,
@@ -121,11 +125,26 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
     });
 
     const history = await state.getIndexHistory();
-    const index = await sweepIndex(ctx, history);
+    const registry = await state.releaseRegistry();
+    const index = await sweepIndex(ctx, history, registry);
+    ctx.releaseFacts = index.facts;
+    if (index.sightings) {
+      await state.recordReleaseSightings(index.sightings, startedAt.toISOString());
+    }
     const trust = await loadTrust(env, config, doFetch, startedAt, ctx);
     for (const version of index.watched) {
-      await sweepRelease(ctx, version, trust);
+      await sweepRelease(ctx, version, trust, index.facts.get(version));
     }
+    // Pins outlive index.json and the watched set: every pinned manifest, within a day.
+    await recheckPinnedManifests(ctx, {
+      registry,
+      cachedVersions: (await state.rotationManifests())
+        .filter((release) => release.status === 'cached')
+        .map((release) => release.version),
+      watched: index.watched,
+      facts: index.facts,
+      trust,
+    });
     const newest = index.watched[0];
     await sweepCacheDifferential(
       ctx,
@@ -166,6 +185,10 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
     if (index.nextHistory) await state.setIndexHistory(index.nextHistory);
 
     const rotation = await planRotationJobs(env, ctx, index.entries, trust);
+    // After every manifest request of the sweep (watched, re-checked, rotation loads).
+    await reportManifestSilences(ctx, state, outcome !== 'down');
+    await state.recordPinnedEntries(ctx.pinnedEntries);
+    await state.markManifestsChecked(ctx.manifestsChecked, startedAt.toISOString());
     const inline = await hashInline(env, ctx, [...ctx.hashJobs, ...rotation], options);
     const jobs = inline.toQueue;
     let queued = 0;
@@ -176,6 +199,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       // rotation marked them in flight, and plans them again when that lapses (1 h).
       skip(ctx, 'hash jobs', 'queue-unavailable', jobs.length);
     }
+    await flushSweepLog(env, ctx);
     const findings = [...ctx.findings.values()];
     await reportSweepFindings(env, {
       sweepId,

@@ -460,4 +460,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// `--log`: the transparency log's benchmark instead (tools/bench/log.ts).
+if (process.argv.includes('--log')) {
+  const { runLogBench } = await import('./log.ts');
+  if (!(await runLogBench(process.argv.slice(2)))) process.exitCode = 1;
+} else {
+  await main();
+}

@@ -29,6 +29,8 @@ import type { ManagedProcess } from './processes.ts';
 import { generateWebhookSecret, startAlertReceiver } from './receiver.ts';
 import type { AlertReceiver } from './receiver.ts';
 import { waitUntil } from './waiting.ts';
+import { defaultLogOrigin } from '../../src/core/log-settings.ts';
+import { generateLogKey } from '../log-key.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const WRANGLER_BIN = join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js');
@@ -79,6 +81,8 @@ export interface Stack {
   readonly monitorProcess: ManagedProcess;
   readonly siteProcess: ManagedProcess;
   readonly stateDir: string;
+  /** The verifier key of the monitor's throwaway transparency log key. */
+  readonly logVerifierKey?: string;
   /** Stops everything and removes the temporary directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -128,6 +132,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       monitorProcess: wrangler.process,
       siteProcess: site.process,
       stateDir: wrangler.stateDir,
+      ...(wrangler.logVerifierKey !== undefined && { logVerifierKey: wrangler.logVerifierKey }),
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -192,6 +197,8 @@ export interface WranglerDev {
   readonly origin: string;
   /** Its `--persist-to` directory. */
   readonly stateDir: string;
+  /** The verifier key of this run's throwaway transparency log key (docs/transparency-log.md). */
+  readonly logVerifierKey?: string;
 }
 
 export interface WranglerDevOptions {
@@ -218,7 +225,9 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   const [port, inspectorPort] = [await freePort(HOST), await freePort(HOST)];
   const origin = `http://${HOST}:${port}`;
   const envFile = join(dir, 'monitor.env');
-  writeEnvFile(envFile, options.secrets);
+  // Every local run has a transparency log, signed with a key made for this run only.
+  const logKey = await generateLogKey(defaultLogOrigin(options.distBaseUrl));
+  writeEnvFile(envFile, { LOG_SIGNING_KEY: logKey.privateKey, ...options.secrets });
   const stateDir = join(dir, 'state');
   const workerDir = snapshotWorker(join(dir, 'worker'));
   const vars: Record<string, string> = {
@@ -280,7 +289,12 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     },
     { timeoutMs: options.startTimeoutMs, intervalMs: 500 },
   );
-  return { process: monitorProcess, origin, stateDir };
+  return {
+    process: monitorProcess,
+    origin,
+    stateDir,
+    ...(options.secrets['LOG_SIGNING_KEY'] === undefined && { logVerifierKey: logKey.verifierKey }),
+  };
 }
 
 /** What wrangler dev needs to build the Worker; dependencies are linked, not copied. */

@@ -29,6 +29,8 @@ import type { SweepSummary } from '../demo/monitor-client.ts';
 import { startStack } from '../demo/stack.ts';
 import type { Stack } from '../demo/stack.ts';
 import { sleep, waitUntil } from '../demo/waiting.ts';
+import { verifyCheckpoint } from '../../src/core/tlog/checkpoint.ts';
+import { createTileReader } from '../../src/core/tlog/tile-reader.ts';
 
 /** Hash jobs run after a sweep returns; a clean site must stay quiet through them too. */
 const HASH_SETTLE_MS = 5_000;
@@ -92,6 +94,34 @@ describe('a clean site', () => {
       assert.deepEqual(receiver.alerts, []);
     },
   );
+});
+
+describe('the transparency log', () => {
+  it("publishes a checkpoint signed by this run's key, whose entries the served tiles prove", async () => {
+    const { monitor, logVerifierKey } = requireStack();
+    assert.ok(logVerifierKey, 'the stack made no log key');
+    const base = `${monitor.origin}/log`;
+    const note = await (await fetch(`${base}/checkpoint`)).text();
+    const head = await verifyCheckpoint(note, logVerifierKey);
+    assert.ok(head.ok, `checkpoint: ${note}`);
+    assert.ok(head.value.size > 0, 'the clean sweeps logged nothing');
+    const reader = createTileReader({
+      treeSize: head.value.size,
+      rootHash: head.value.rootHash,
+      fetchTile: async (path) => {
+        const response = await fetch(`${base}/${path}`);
+        return response.ok ? new Uint8Array(await response.arrayBuffer()) : undefined;
+      },
+    });
+    const entries = await reader.readEntries(0, head.value.size);
+    assert.ok(entries.ok, entries.ok ? '' : entries.error.detail);
+    const types = new Set(
+      entries.value.map(
+        (bytes) => (JSON.parse(new TextDecoder().decode(bytes)) as { type: string }).type,
+      ),
+    );
+    assert.deepEqual([...types].sort(), ['artifact', 'manifest']);
+  });
 });
 
 for (const name of SCENARIO_NAMES) {
