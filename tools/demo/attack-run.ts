@@ -5,7 +5,7 @@
  * sweep), for its containment playbook to settle and for its signed webhook, then read the
  * status page. What it saw is returned as data; judging it is the caller's business.
  */
-import { fingerprintOfExpected } from './attacks.ts';
+import { fingerprintOfExpected, matchesExpected } from './attacks.ts';
 import type { AttackScenario, AttackTarget } from './attacks.ts';
 import type { IncidentDetail, IncidentSummary, SweepSummary } from './monitor-client.ts';
 import type { ReceivedAlert } from './receiver.ts';
@@ -81,7 +81,7 @@ export async function runAttack(
       `an incident for ${fingerprint}`,
       async () =>
         (await stack.monitor.incidents()).find(
-          (candidate) => candidate.fingerprint === fingerprint && !before.has(candidate.id),
+          (candidate) => matchesExpected(candidate, scenario.expect) && !before.has(candidate.id),
         ),
       {
         timeoutMs: scenario.needsHashing ? TIMEOUTS.hashingMs : TIMEOUTS.findingMs,
@@ -125,7 +125,7 @@ export async function runAttack(
       incident: after.find((one) => one.id === incident.id) ?? incident,
     }),
     ...(detail !== undefined && { detail }),
-    alsoOpened: after.filter((one) => !before.has(one.id) && one.fingerprint !== fingerprint),
+    alsoOpened: after.filter((one) => !before.has(one.id) && one.id !== incident?.id),
     alerts: stack.receiver.alerts.slice(alertsBefore),
     statusPage: readStatusPage(html, incident?.id),
     problems,

@@ -244,3 +244,20 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
 export function fingerprintOfExpected(expected: ExpectedFinding): string {
   return `${expected.kind} ${expected.subject}`;
 }
+
+/**
+ * Whether an incident answers the expected finding: its own (`kind subject`), or a grouped
+ * incident of that kind whose subjects include it (one cause, many URLs: the monitor files
+ * findings that share a cause as one incident listing its subjects).
+ */
+export function matchesExpected(
+  incident: {
+    readonly fingerprint: string;
+    readonly kind: string;
+    readonly subjects?: readonly string[];
+  },
+  expected: ExpectedFinding,
+): boolean {
+  if (incident.fingerprint === fingerprintOfExpected(expected)) return true;
+  return incident.kind === expected.kind && (incident.subjects ?? []).includes(expected.subject);
+}
