@@ -25,7 +25,11 @@ export interface ArtifactMetadata {
 /** The metadata fields a pin compares; `size` is never re-baselined. */
 export type MetadataField = 'size' | 'ETag' | 'Last-Modified';
 
-/** Why the served metadata of verified bytes changed. */
+/**
+ * Why the served metadata of verified bytes changed. `metadata-restored` (back to metadata a
+ * hash proved before: R2 answering again after a fallback) is kept in the audit trail only,
+ * with no notice: the fallback's notice told the story, and its end is routine.
+ */
 export type RebaselineCause = 'origin-fallback' | 'metadata-restored' | 'republished';
 
 export const REBASELINE_CAUSES: readonly RebaselineCause[] = [
@@ -235,6 +239,11 @@ export interface RebaselinedArtifact {
  */
 export function rebaselineNoticeSubject(baseUrl: string, cause: RebaselineCause): string {
   return `${baseUrl}#${cause}`;
+}
+
+/** Causes that raise a notice; the others are recorded in the pins' audit trail only. */
+export function isNoticeCause(cause: RebaselineCause): boolean {
+  return cause !== 'metadata-restored';
 }
 
 /** The public, low-severity notice for artifacts re-baselined for one cause. */

@@ -3,7 +3,8 @@
  * the hash workers hand over every verified `metadata-changed` job that carries a
  * `rebaseline`; this reads each release's pin once, plans every artifact's new metadata
  * with its audit record (core/artifact-metadata.ts), writes the pin once, and returns the
- * one notice per cause that tells people what happened.
+ * one notice per cause that tells people what happened (none for metadata coming back to a
+ * baseline proven before: the audit trail has it).
  *
  * Contract: one read and at most one write per release and batch, sequentially, so two
  * artifacts of one release verified in one batch never overwrite each other's update. A
@@ -14,6 +15,7 @@
  * a job whose expected hash is not its pin's entry changes nothing.
  */
 import {
+  isNoticeCause,
   planRebaseline,
   rebaselineNotice,
   type RebaselineCause,
@@ -120,6 +122,7 @@ function noticesOf(applied: readonly Applied[], baseUrl: string): RebaselineNoti
     { sweepId: string; cause: RebaselineCause; list: RebaselinedArtifact[] }
   >();
   for (const { sweepId, artifact } of applied) {
+    if (!isNoticeCause(artifact.record.cause)) continue;
     const key = `${sweepId} ${artifact.record.cause}`;
     const group = groups.get(key) ?? { sweepId, cause: artifact.record.cause, list: [] };
     group.list.push(artifact);
