@@ -230,7 +230,7 @@ function afterReset(incident: IncidentSummary | undefined): string {
   if (incident.security || incident.severity === 'P0' || incident.severity === 'P1') {
     return 'The incident stays open until a person resolves it: that is correct.';
   }
-  return 'The incident stays open; being P2, it resolves itself after 3 clean sweeps.';
+  return `The incident stays open; being ${incident.severity}, it resolves itself after 3 clean sweeps.`;
 }
 
 function detected(run: AttackRun): boolean {
