@@ -27,6 +27,7 @@ import { createKvPinStore } from '../adapters/pin-store';
 import { monitorStateStub, type ArtifactResult } from '../durable/monitor-state';
 import type { HashFailureRecord } from '../durable/rotation-store';
 import type { MonitorEnv } from '../env';
+import { publishSnapshot } from './publish-snapshot';
 import { reportSweepFindings } from './report-findings';
 import { applyRebaselines, type VerifiedChange } from './hash-rebaseline';
 import { confirmAtOrigin, hashTimeoutMs } from './hash-origin';
@@ -336,6 +337,8 @@ async function reportBySweep(
     // No checked kinds: a hash batch proves nothing about what it did not see.
     await reportSweepFindings(env, { sweepId, findings: list, now, checkedKinds: [] });
   }
+  // As a sweep's end does: the public pages show what this batch found (publish-snapshot.ts).
+  if (bySweep.size > 0) await publishSnapshot(env, 'incident');
 }
 
 /** A job may only make the monitor fetch from the dist site it watches. */

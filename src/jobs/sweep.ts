@@ -3,7 +3,8 @@
  * signature, pins, artifact metadata, headers), a share of the other pinned releases'
  * manifests (the manifest rotation), the cache differential, availability and the regional
  * probes; queue the hashing work; turn signed files that were not served into findings;
- * hand the findings to the incident engine; store the summary.
+ * hand the findings to the incident engine; store the summary; publish the public status
+ * snapshot (src/jobs/publish-snapshot.ts).
  * Contract: a sweep always ends with a stored summary (also when it breaks), never runs
  * twice at once, and stays within its subrequest budget, recording what it skipped.
  */
@@ -26,6 +27,7 @@ import { recheckPinnedManifests } from './manifest-recheck';
 import { reportManifestSilences } from './sweep-silence';
 import { enqueueHashJobs, planRotationJobs } from './hash-planning';
 import { flushSweepLog } from './log-entries';
+import { recordSweepEnd } from './publish-snapshot';
 import { reportSweepFindings } from './report-findings';
 import {
   reconcileRegionalStaleness,
@@ -220,6 +222,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       inlineMismatches: inline.mismatched,
     });
     await state.finishSweep(summary);
+    await recordSweepEnd(env, summary, clock());
     return { status: 'completed', summary, findings };
   } catch (error) {
     const summary = summarise(sweepId, startedAt, ctx, config, options.trigger, clock(), {
@@ -230,6 +233,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error',
     });
     await state.finishSweep(summary);
+    await recordSweepEnd(env, summary, clock());
     throw error;
   }
 }
