@@ -14,7 +14,21 @@ export interface ExpectedFinding {
   readonly severity: Severity;
   /** The finding's subject; its fingerprint is `kind subject`. */
   readonly subject: string;
+  /**
+   * Only the start of the subject is known (a URL the monitor chooses itself, e.g. the
+   * path it requests to see a 404): any subject under `subject` answers.
+   */
+  readonly subjectIsPrefix?: boolean;
 }
+
+/**
+ * Something else an attack must leave true, checked from outside after it: the sweep still
+ * watches a release (it is still checked in depth), or the transparency log holds no
+ * manifest entry of a release (it was never pinned).
+ */
+export type AttackCheck =
+  | { readonly check: 'watched'; readonly version: string }
+  | { readonly check: 'never-pinned'; readonly version: string };
 
 export interface AttackScenario {
   /** Unique and short, e.g. `set-header: Set-Cookie`. */
@@ -27,8 +41,17 @@ export interface AttackScenario {
   readonly expect: ExpectedFinding;
   /** Only the hash queue's consumer can see it: wait for hashing after the sweep. */
   readonly needsHashing: boolean;
-  /** In the three-attack `--quick` tour. */
+  /** In the short `--quick` tour. */
   readonly quick: boolean;
+  /**
+   * Sweeps the monitor may take to find it (default 1): a rotation reaches a release only
+   * every few sweeps. The bound comes from the documented rate, never from trying.
+   */
+  readonly maxSweeps?: number;
+  /** More that must hold after the attack (see `AttackCheck`). */
+  readonly checks?: readonly AttackCheck[];
+  /** Whether `npm run demo` shows it (default true): some need a site the demo does not run. */
+  readonly inDemo?: boolean;
 }
 
 export interface AttackTarget {
@@ -41,6 +64,12 @@ export interface AttackTarget {
    * ones each sweep. Default: its sixth file.
    */
   readonly smallestArtifact?: string;
+  /** The newest release's artifacts, smallest first (the cache differential samples two). */
+  readonly smallArtifacts?: readonly string[];
+  /** What the monitor's last sweep watched (checked in depth), newest first. */
+  readonly watched?: readonly string[];
+  /** index.json's `lts` of each release (a codename, or false). */
+  readonly lts?: Readonly<Record<string, string | false>>;
 }
 
 /** The site publishes the first eight catalogue files of each release by default. */
@@ -236,5 +265,28 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
 }
 
 export function fingerprintOfExpected(expected: ExpectedFinding): string {
-  return `${expected.kind} ${expected.subject}`;
+  return `${expected.kind} ${expected.subject}${expected.subjectIsPrefix === true ? '…' : ''}`;
+}
+
+/**
+ * Whether an incident answers the expected finding: its own (`kind subject`), or a grouped
+ * incident of that kind whose subjects include it (one cause, many URLs: the monitor files
+ * findings that share a cause as one incident listing its subjects).
+ */
+export function matchesExpected(
+  incident: {
+    readonly fingerprint: string;
+    readonly kind: string;
+    readonly subject: string;
+    readonly subjects?: readonly string[];
+  },
+  expected: ExpectedFinding,
+): boolean {
+  if (incident.kind !== expected.kind) return false;
+  const subjects = [incident.subject, ...(incident.subjects ?? [])];
+  return subjects.some((subject) =>
+    expected.subjectIsPrefix === true
+      ? subject.startsWith(expected.subject)
+      : subject === expected.subject,
+  );
 }

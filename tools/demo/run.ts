@@ -39,6 +39,7 @@ const PHASE_WORDS: Record<AttackPhase, string> = {
   incident: 'waiting for the incident',
   playbook: 'waiting for the containment playbook',
   alerts: 'waiting for the alerts',
+  checks: 'checking what else must hold',
   'status page': 'reading the status page',
 };
 
