@@ -174,7 +174,8 @@ export function describeRoutine(
     });
 
     it('opens no P0 or P1 incident and sends no P0 or P1 alert', todo, () => {
-      assert.deepEqual(problems(/^P0\/P1/), [], stack.log());
+      const found = problems(/^P0\/P1/);
+      assert.deepEqual(found, [], `${found.join('\n')}${stack.log()}`);
     });
 
     it('opens at most one incident per cause in each phase', todo, () => {
