@@ -11,7 +11,14 @@ import { captureFetch } from './alert-fixtures';
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const OLD_SECRET = 'a0f2cc31c7d54f40bd9e0f5d5a1e7c11';
 const RESPONSE_URL = 'https://hooks.slack.com/actions/T000/1234/abcdEFGH';
-const testEnv = (secrets = SECRET): MonitorEnv => ({ ...env, SLACK_SIGNING_SECRET: secrets });
+/** jane.doe (U024BE7LH) is no operator; U0OPS1234 is, as "oscar". */
+const OPERATORS = 'U0OPS1234:oscar, W0ADMIN99:wendy';
+const testEnv = (secrets = SECRET, operators = OPERATORS): MonitorEnv => ({
+  ...env,
+  SLACK_SIGNING_SECRET: secrets,
+  SLACK_OPERATORS: operators,
+});
+const OSCAR = { id: 'U0OPS1234', username: 'oscar.o' };
 
 /** Slack's signing scheme, written here from Slack's documentation (no shared code). */
 async function slackSignature(secret: string, timestamp: string, body: string): Promise<string> {
@@ -77,11 +84,13 @@ async function send(request: Request, environment = testEnv()) {
 }
 
 let counter = 0;
-async function openIncident() {
+async function openIncident(
+  kind: 'artifact-hash-mismatch' | 'artifact-missing' = 'artifact-hash-mismatch',
+) {
   counter += 1;
   const finding = createFinding(
     {
-      kind: 'artifact-hash-mismatch',
+      kind,
       subject: `https://dist.test/dist/v24.11.1/node-v24.11.1-${counter}.tar.gz`,
       summary: 'bytes differ',
     },
@@ -129,14 +138,67 @@ describe('POST /slack/interactions', () => {
     expect(actionIds).toEqual(['incident_resolve']);
   });
 
-  it('resolves the incident for a Resolve click', async () => {
+  it('resolves a private incident for a Resolve click by a user SLACK_OPERATORS names', async () => {
     captureFetch();
     const { id, stub } = await openIncident();
+    const click = clickBody(id, 'incident_resolve', OSCAR);
+    expect((await send(await signedRequest(click))).status).toBe(200);
+    const detail = await detailOf(stub);
+    expect(detail.incident).toMatchObject({ state: 'resolved', resolvedBy: 'operator:oscar' });
+    expect(
+      detail.timeline.some((entry) => entry.message.includes('from Slack (user U0OPS1234)')),
+    ).toBe(true);
+  });
+
+  it('refuses a Resolve click on a private incident by anyone else, says why, and records it', async () => {
+    const { requests } = captureFetch();
+    const { id, stub } = await openIncident();
     expect((await send(await signedRequest(clickBody(id, 'incident_resolve')))).status).toBe(200);
+    const detail = await detailOf(stub);
+    expect(detail.incident.state).toBe('open');
+    expect(detail.incident.resolvedAt).toBeUndefined();
+    const refusal = detail.timeline.find((entry) => entry.type === 'refusal');
+    expect(refusal).toMatchObject({ actor: 'slack:jane.doe', data: { operation: 'resolve' } });
+    const reply = JSON.parse(requests.find((r) => r.url === RESPONSE_URL)!.body) as Record<
+      string,
+      unknown
+    >;
+    expect(reply).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(reply['text']).toContain('SLACK_OPERATORS');
+  });
+
+  it('decides by the Slack user id, never by a name a user can choose', async () => {
+    captureFetch();
+    const { id, stub } = await openIncident();
+    const impostor = { id: 'U0IMPOST1', username: 'oscar' };
+    await send(await signedRequest(clickBody(id, 'incident_resolve', impostor)));
+    expect((await detailOf(stub)).incident.state).toBe('open');
+  });
+
+  it('refuses every resolve of a private incident when SLACK_OPERATORS is empty', async () => {
+    captureFetch();
+    const { id, stub } = await openIncident();
+    await send(await signedRequest(clickBody(id, 'incident_resolve', OSCAR)), testEnv(SECRET, ''));
+    expect((await detailOf(stub)).incident.state).toBe('open');
+  });
+
+  it('lets anyone resolve an incident that is not private', async () => {
+    captureFetch();
+    const { id, stub } = await openIncident('artifact-missing');
+    await send(await signedRequest(clickBody(id, 'incident_resolve')));
     expect((await detailOf(stub)).incident).toMatchObject({
       state: 'resolved',
       resolvedBy: 'slack:jane.doe',
     });
+  });
+
+  it('discloses a private incident only for a user SLACK_OPERATORS names', async () => {
+    captureFetch();
+    const { id, stub } = await openIncident();
+    await send(await signedRequest(clickBody(id, 'incident_disclose')));
+    expect((await detailOf(stub)).incident.disclosed).toBe(false);
+    await send(await signedRequest(clickBody(id, 'incident_disclose', OSCAR)));
+    expect((await detailOf(stub)).incident.disclosed).toBe(true);
   });
 
   it('accepts either signing secret during a rotation', async () => {
@@ -195,12 +257,12 @@ describe('POST /slack/interactions', () => {
   it('refuses a replay of an accepted request with 401 and acts only once', async () => {
     captureFetch();
     const { id, stub } = await openIncident();
-    const request = await signedRequest(clickBody(id, 'incident_resolve'));
+    const request = await signedRequest(clickBody(id, 'incident_acknowledge'));
     const replay = request.clone();
     expect((await send(request)).status).toBe(200);
     expect((await send(replay)).status).toBe(401);
-    const slackLines = (await detailOf(stub)).timeline.filter((entry) =>
-      entry.actor.startsWith('slack:'),
+    const slackLines = (await detailOf(stub)).timeline.filter(
+      (entry) => entry.actor.startsWith('slack:') && entry.type === 'state-change',
     );
     expect(slackLines).toHaveLength(1);
   });

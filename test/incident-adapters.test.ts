@@ -188,7 +188,7 @@ describe('default re-verification', () => {
     );
     const result = await createReverify({ fetch })(url, await finding(await sha256Hex('good')));
     expect(result).toMatchObject({ verdict: 'match', status: 200 });
-    expect(fetch.mock.calls.map(([, init]) => init?.method ?? 'GET')).toEqual(['HEAD', 'GET']);
+    expect(fetch.mock.calls.map(([, init]) => init?.method ?? 'GET')).toEqual(['GET']);
   });
 
   it('reports other bytes as a mismatch with the hash it saw', async () => {
@@ -212,5 +212,118 @@ describe('default re-verification', () => {
       await finding(),
     );
     expect(result).toMatchObject({ verdict: 'unreachable', status: 451 });
+  });
+});
+
+describe('re-verification of a tampered artifact hashes its bytes', () => {
+  const url = 'https://dist.test/dist/v24.11.1/node-v24.11.1.tar.gz';
+  const good = new TextEncoder().encode('the signed bytes of node-v24.11.1.tar.gz');
+  /** The hash consumer's finding: expected is `sha256 <hex>, N bytes`, not a bare digest. */
+  const tampered = async () =>
+    createFinding(
+      {
+        kind: 'artifact-hash-mismatch',
+        subject: url,
+        summary: 's',
+        expected: `sha256 ${await sha256Hex(good)}, ${good.byteLength} bytes`,
+        observed: `sha256 ${'e'.repeat(64)}, ${good.byteLength} bytes`,
+      },
+      new Date(now()),
+    );
+  const noWait = async () => {};
+
+  /**
+   * A fetch that behaves like the platform's: it follows redirects itself unless asked for
+   * `redirect: 'manual'`, and records every URL it was asked for.
+   */
+  function site(routes: Record<string, () => Response>) {
+    const asked: string[] = [];
+    const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      const target = String(input instanceof Request ? input.url : input);
+      asked.push(`${init?.method ?? 'GET'} ${target}`);
+      const route = routes[target];
+      const response = route ? route() : new Response('not found', { status: 404 });
+      const location = response.headers.get('location');
+      if (init?.redirect !== 'manual' && location !== null && response.status >= 300)
+        return fetch(new URL(location, target).href, init);
+      return response;
+    };
+    return { fetch, asked };
+  }
+
+  it('matches only when the served bytes hash to the signed SHA-256', async () => {
+    const { fetch } = site({ [url]: () => new Response(good) });
+    expect(await createReverify({ fetch })(url, await tampered())).toMatchObject({
+      verdict: 'match',
+      observed: await sha256Hex(good),
+    });
+  });
+
+  it('is a mismatch when the bytes are still tampered, headers notwithstanding', async () => {
+    const evil = new Uint8Array(good);
+    evil[3] = (evil[3] ?? 0) ^ 1;
+    const { fetch, asked } = site({
+      [url]: () => new Response(evil, { headers: { etag: '"pinned"' } }),
+    });
+    const result = await createReverify({ fetch, sleep: noWait })(url, await tampered());
+    expect(result).toMatchObject({ verdict: 'mismatch', observed: await sha256Hex(evil) });
+    expect(asked.every((line) => line.startsWith('GET '))).toBe(true);
+  });
+
+  it('compares the whole digest, not a prefix of it', async () => {
+    const served = await sha256Hex(good);
+    const last = served.at(-1) === '0' ? '1' : '0';
+    const finding = createFinding(
+      {
+        kind: 'artifact-hash-mismatch',
+        subject: url,
+        summary: 's',
+        expected: `sha256 ${served.slice(0, -1)}${last}, ${good.byteLength} bytes`,
+      },
+      new Date(now()),
+    );
+    const { fetch } = site({ [url]: () => new Response(good) });
+    expect(await createReverify({ fetch })(url, finding)).toMatchObject({ verdict: 'mismatch' });
+  });
+
+  it('stops at one byte more than the signed size and calls it a mismatch', async () => {
+    const { fetch } = site({ [url]: () => new Response(new Uint8Array([...good, 0])) });
+    expect(await createReverify({ fetch, sleep: noWait })(url, await tampered())).toMatchObject({
+      verdict: 'mismatch',
+    });
+  });
+
+  it('never follows a redirect to a host the dist client does not allow', async () => {
+    const { fetch, asked } = site({
+      [url]: () =>
+        new Response(null, { status: 302, headers: { location: 'https://evil.test/x' } }),
+      'https://evil.test/x': () => new Response(good),
+    });
+    const result = await createReverify({ fetch, sleep: noWait })(url, await tampered(), {
+      allowedRedirectHosts: ['dist.test', 'nodejs.org'],
+    });
+    expect(result.verdict).toBe('unreachable');
+    expect(result.detail).toContain('foreign-redirect');
+    expect(asked.filter((line) => line.includes('evil.test'))).toEqual([]);
+  });
+
+  it('follows a redirect to an allowed host, and cuts a redirect loop', async () => {
+    const mirror = 'https://nodejs.org/dist/v24.11.1/node-v24.11.1.tar.gz';
+    const allowed = { allowedRedirectHosts: ['dist.test', 'nodejs.org'] };
+    const redirect = (to: string) => () =>
+      new Response(null, { status: 302, headers: { location: to } });
+    const followed = site({ [url]: redirect(mirror), [mirror]: () => new Response(good) });
+    expect(
+      await createReverify({ fetch: followed.fetch })(url, await tampered(), allowed),
+    ).toMatchObject({ verdict: 'match' });
+    const looping = site({ [url]: redirect(mirror), [mirror]: redirect(url) });
+    const result = await createReverify({ fetch: looping.fetch, sleep: noWait })(
+      url,
+      await tampered(),
+      allowed,
+    );
+    expect(result).toMatchObject({ verdict: 'unreachable' });
+    expect(result.detail).toContain('redirect-loop');
+    expect(looping.asked).toHaveLength(2);
   });
 });

@@ -2,6 +2,7 @@ import { env, evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from '../src/core/digest';
 import type { Finding } from '../src/core/findings';
+import { groupFinding } from '../src/core/incident-grouping';
 import {
   installIncidentDependencies,
   makeFinding,
@@ -295,6 +296,108 @@ describe('containment in enforce mode', () => {
     await runAlarms(stub);
     expect(spy).not.toHaveBeenCalled();
     expect((await steps(stub)).containmentMode).toBe('dry-run');
+  });
+});
+
+describe('containment of tampered bytes re-verifies by hashing', () => {
+  /** Like the hash consumer's finding: `expected` is `sha256 <hex>, N bytes`. */
+  async function tamperedArtifact(subject = uniqueUrl()): Promise<Finding> {
+    const bytes = new TextEncoder().encode(GOOD_BYTES).byteLength;
+    return makeFinding({
+      kind: 'artifact-hash-mismatch',
+      subject,
+      expected: `sha256 ${await sha256Hex(GOOD_BYTES)}, ${bytes} bytes`,
+      observed: `sha256 ${'e'.repeat(64)}, ${bytes} bytes`,
+    });
+  }
+
+  /** The Cloudflare API accepts purges; the dist site serves `body(url)` to every request. */
+  function world(body: (url: string) => string) {
+    const requests: string[] = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      const request = new Request(input, init);
+      if (request.url.startsWith('https://api.cloudflare.com/'))
+        return Response.json({ success: true });
+      requests.push(`${request.method} ${request.url}`);
+      return new Response(request.method === 'HEAD' ? null : body(request.url));
+    });
+    return requests;
+  }
+
+  async function runFor(stub: ReturnType<typeof stubOf>, clock: TestClock, rounds = 6) {
+    for (let i = 0; i < rounds; i += 1) {
+      await runAlarms(stub);
+      clock.advance(20 * MINUTE);
+    }
+  }
+
+  it('stays uncontained after a purge when the bytes are still tampered', async () => {
+    const { clock, slack } = setup(ENFORCE);
+    const requests = world(() => 'THE SIGNED BYTES');
+    const finding = await tamperedArtifact();
+    const stub = stubOf(finding);
+    await stub.observe(finding, 'sweep-1');
+    await runFor(stub, clock);
+    const detail = await steps(stub);
+    expect(detail.playbook.find((s) => s.step === 'purge-cache')?.status).toBe('done');
+    expect(detail.playbook.find((s) => s.step === 'reverify')).toMatchObject({
+      status: 'failed',
+      attempts: 5,
+    });
+    expect(JSON.stringify(detail.playbook.find((s) => s.step === 'reverify')?.result)).toContain(
+      await sha256Hex('THE SIGNED BYTES'),
+    );
+    expect(detail.incident.state).toBe('open');
+    expect(detail.incident.containedAt).toBeUndefined();
+    expect(requests.some((line) => line.startsWith(`GET ${finding.subject}`))).toBe(true);
+    const escalations = slack.delivered.filter((d) => d.message.event === 'escalated');
+    expect(escalations.some((d) => d.message.detail?.includes('reverify failed'))).toBe(true);
+  });
+
+  it('is contained once the served bytes hash to the signed SHA-256 again', async () => {
+    const { clock } = setup(ENFORCE);
+    world(() => GOOD_BYTES);
+    const finding = await tamperedArtifact();
+    const stub = stubOf(finding);
+    await stub.observe(finding, 'sweep-1');
+    await runFor(stub, clock, 2);
+    const detail = await steps(stub);
+    const reverify = detail.playbook.find((s) => s.step === 'reverify');
+    expect(reverify?.status).toBe('done');
+    expect(JSON.stringify(reverify?.result)).toContain('"verdict":"match"');
+    expect(detail.incident.state).toBe('contained');
+  });
+
+  it('is never contained on an answer alone when it has no signed hash to compare', async () => {
+    const { clock } = setup(ENFORCE);
+    world(() => GOOD_BYTES);
+    const finding = makeFinding({ kind: 'artifact-hash-mismatch', expected: 'unknown' });
+    const stub = stubOf(finding);
+    await stub.observe(finding, 'sweep-1');
+    await runFor(stub, clock);
+    const detail = await steps(stub);
+    expect(detail.playbook.find((s) => s.step === 'reverify')?.status).toBe('failed');
+    expect(detail.incident.state).toBe('open');
+  });
+
+  it('judges each URL of a grouped incident by its own signed hash', async () => {
+    const { clock } = setup(ENFORCE);
+    const [a, b] = [uniqueUrl('a.tar.gz'), uniqueUrl('b.tar.gz')];
+    world((url) => (url === b ? 'tampered' : GOOD_BYTES));
+    const members = [await tamperedArtifact(a), await tamperedArtifact(b)];
+    const group = groupFinding('release v24.11.1', members);
+    const stub = stubOf(group);
+    await stub.observe(group, 'sweep-1', { members });
+    await runFor(stub, clock);
+    const detail = await steps(stub);
+    const results = (detail.playbook.find((s) => s.step === 'reverify')?.result?.['results'] ??
+      []) as { url: string; verdict: string }[];
+    expect(results.map((r) => [r.url, r.verdict])).toEqual([
+      [a, 'match'],
+      [b, 'mismatch'],
+    ]);
+    expect(detail.playbook.find((s) => s.step === 'quarantine')?.result?.['urls']).toEqual([a, b]);
+    expect(detail.incident.state).toBe('open');
   });
 });
 

@@ -35,7 +35,15 @@ describe('observations', () => {
     const result = await stubOf(finding).observe(finding, 'sweep-1');
     const id = await incidentIdOf(finding.fingerprint);
     expect(id).toMatch(/^[0-9a-f]{32}$/);
-    expect(result).toEqual({ ok: true, value: { outcome: 'opened', incidentId: id } });
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        outcome: 'opened',
+        incidentId: id,
+        severity: 'P0',
+        alerts: { queued: ['opened'], held: [] },
+      },
+    });
     const { incident } = await detail(stubOf(finding));
     expect(incident).toMatchObject({
       state: 'open',

@@ -1,17 +1,24 @@
 /**
- * Re-verification after containment: does the URL now serve what the finding expected?
- * The default HEADs the URL and, when `finding.expected` is a SHA-256 hex digest, GETs it
- * and streams the body through `crypto.DigestStream` (constant memory whatever the size).
+ * Re-verification after containment: does the URL now serve what was signed?
+ *
+ * When the finding names the content the URL must serve (the signed SHA-256 of an artifact,
+ * the pinned SHA-256 of a manifest; see `expectedContentOf`), the body is fetched and
+ * streamed through SHA-256 (`crypto.DigestStream` in the dist client: constant memory
+ * whatever the size) and the full digest compared; one byte more than the signed size is a
+ * mismatch. Without a hash, the URL is only asked for its headers. Every request goes
+ * through the dist client, under its redirect rules: only the URL's own host and the
+ * allowed hosts, a hop limit, loops cut. A redirect elsewhere is never followed.
  */
 import type { Finding } from '../core/findings';
-import { isSha256Hex } from '../core/playbooks';
-import { startDeadline } from './deadline';
+import { expectedContentOf, type ExpectedContent } from '../core/playbooks';
+import { createDistClient, type DistClient, type HttpError } from './dist-client';
 
 export interface ReverifyResult {
   readonly url: string;
   /**
    * `match`: the expected hash was served. `mismatch`: other bytes were served.
-   * `unreachable`: no 2xx answer. `unchecked`: answered, with nothing to compare.
+   * `unreachable`: no 2xx answer (or a redirect the dist client refuses). `unchecked`:
+   * answered, with nothing to compare.
    */
   readonly verdict: 'match' | 'mismatch' | 'unreachable' | 'unchecked';
   readonly status?: number;
@@ -19,93 +26,108 @@ export interface ReverifyResult {
   readonly detail: string;
 }
 
-export type ReverifyFunction = (url: string, finding: Finding) => Promise<ReverifyResult>;
+/** The dist client's rules for one re-verification, from the monitor's configuration. */
+export interface ReverifyPolicy {
+  /** Hosts a redirect may lead to besides the URL's own (the dist host, ALLOWED_REDIRECT_HOSTS). */
+  readonly allowedRedirectHosts: readonly string[];
+  /** Per attempt: redirects, headers and the whole body. */
+  readonly timeoutMs?: number;
+  /** Attempts after the first. */
+  readonly retries?: number;
+}
+
+export type ReverifyFunction = (
+  url: string,
+  finding: Finding,
+  policy?: ReverifyPolicy,
+) => Promise<ReverifyResult>;
 
 export interface ReverifyOptions {
   readonly fetch?: typeof fetch;
-  readonly headTimeoutMs?: number;
-  /** Covers the whole body: a large artifact takes a while to hash. */
-  readonly bodyTimeoutMs?: number;
+  /** Backoff between attempts (tests pass one that does not wait). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Default per-attempt deadline: a large artifact takes a while to hash. */
+  readonly timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 300_000;
+/** Requests one re-verification may make: attempts times redirect hops. */
+const REQUEST_BUDGET = 20;
 
 export function createReverify(options: ReverifyOptions = {}): ReverifyFunction {
   const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
-  return async (url, finding) => {
-    const head = await within(options.headTimeoutMs ?? 15_000, async (signal) => {
-      const response = await fetchFn(url, { method: 'HEAD', signal });
-      return response.status;
+  return async (url, finding, policy = { allowedRedirectHosts: [] }) => {
+    const client = createDistClient({
+      fetch: fetchFn,
+      timeoutMs: policy.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      retries: policy.retries ?? 1,
+      backoffMs: 1_000,
+      allowedRedirectHosts: policy.allowedRedirectHosts,
+      subrequestBudget: { remaining: REQUEST_BUDGET },
+      ...(options.sleep && { sleep: options.sleep }),
     });
-    if (head.kind !== 'value')
-      return { url, verdict: 'unreachable', detail: `HEAD failed: ${head.reason}` };
-    if (head.value < 200 || head.value > 299) {
-      return {
-        url,
-        verdict: 'unreachable',
-        status: head.value,
-        detail: `HEAD answered ${head.value}`,
-      };
-    }
-    if (!isSha256Hex(finding.expected)) {
-      return {
-        url,
-        verdict: 'unchecked',
-        status: head.value,
-        detail: `HEAD answered ${head.value}; no hash to compare`,
-      };
-    }
-    const expected = finding.expected.toLowerCase();
-    const got = await within(options.bodyTimeoutMs ?? 300_000, async (signal) => {
-      const response = await fetchFn(url, { signal });
-      if (!response.ok || response.body === null) {
-        await response.body?.cancel();
-        return { status: response.status, observed: undefined };
-      }
-      const digest = new crypto.DigestStream('SHA-256');
-      await response.body.pipeTo(digest);
-      return { status: response.status, observed: toHex(await digest.digest) };
-    });
-    if (got.kind !== 'value')
-      return { url, verdict: 'unreachable', detail: `GET failed: ${got.reason}` };
-    const { status, observed } = got.value;
-    if (observed === undefined)
-      return { url, verdict: 'unreachable', status, detail: `GET answered ${status}` };
-    return observed === expected
-      ? {
-          url,
-          verdict: 'match',
-          status,
-          observed,
-          detail: 'served bytes match the expected SHA-256',
-        }
-      : {
-          url,
-          verdict: 'mismatch',
-          status,
-          observed,
-          detail: `served SHA-256 ${observed}, expected ${expected}`,
-        };
+    const expected = expectedContentOf(finding);
+    return expected === undefined ? headOnly(client, url) : hashAndCompare(client, url, expected);
   };
 }
 
-/** Runs `work` under a deadline we clear ourselves (a pending timer keeps the object alive). */
-async function within<T>(
-  timeoutMs: number,
-  work: (signal: AbortSignal) => Promise<T>,
-): Promise<{ kind: 'value'; value: T } | { kind: 'failed'; reason: string }> {
-  const deadline = startDeadline(timeoutMs);
-  try {
-    const settled = await deadline.race(work(deadline.signal));
-    if (settled.kind === 'value') return settled;
-    return {
-      kind: 'failed',
-      reason:
-        settled.kind === 'timeout' ? `timed out after ${timeoutMs} ms` : String(settled.error),
-    };
-  } finally {
-    deadline.clear();
-  }
+async function headOnly(client: DistClient, url: string): Promise<ReverifyResult> {
+  const head = await client.head(url);
+  if (!head.ok) return failed(url, 'HEAD', head.error);
+  return {
+    url,
+    verdict: 'unchecked',
+    status: head.value.status,
+    detail: `HEAD answered ${head.value.status}; no hash to compare`,
+  };
 }
 
-function toHex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+async function hashAndCompare(
+  client: DistClient,
+  url: string,
+  expected: ExpectedContent,
+): Promise<ReverifyResult> {
+  const hashed = await client.hashBody(url, {
+    ...(expected.bytes !== undefined && { expectedBytes: expected.bytes }),
+  });
+  if (!hashed.ok) {
+    if (hashed.error.kind === 'too-large') {
+      return {
+        url,
+        verdict: 'mismatch',
+        ...(hashed.error.status !== undefined && { status: hashed.error.status }),
+        detail: `served more than the ${expected.bytes ?? '?'} signed bytes: ${hashed.error.detail}`,
+      };
+    }
+    return failed(url, 'GET', hashed.error);
+  }
+  const { sha256, bytes, status } = hashed.value;
+  const size = expected.bytes === undefined ? '' : ` (${bytes} of ${expected.bytes} bytes)`;
+  return sha256 === expected.sha256
+    ? {
+        url,
+        verdict: 'match',
+        status,
+        observed: sha256,
+        detail: `served bytes match SHA-256 ${sha256}${size}`,
+      }
+    : {
+        url,
+        verdict: 'mismatch',
+        status,
+        observed: sha256,
+        detail: `served SHA-256 ${sha256}${size}, expected ${expected.sha256}`,
+      };
+}
+
+function failed(url: string, method: 'HEAD' | 'GET', error: HttpError): ReverifyResult {
+  return {
+    url,
+    verdict: 'unreachable',
+    ...(error.status !== undefined && { status: error.status }),
+    detail:
+      error.kind === 'status'
+        ? `${method} answered ${error.status}`
+        : `${method} failed (${error.kind}): ${error.detail}`,
+  };
 }

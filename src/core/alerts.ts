@@ -21,7 +21,9 @@ export type AlertEvent =
   | 'acknowledged'
   | 'contained'
   | 'resolved'
-  | 'delivery-failed';
+  | 'delivery-failed'
+  /** The sweep's alert cap held alerts back; `detail` says which (see ALERT_CAP_PER_SWEEP). */
+  | 'alerts-held';
 
 export const ALERT_EVENTS: readonly AlertEvent[] = [
   'opened',
@@ -32,6 +34,7 @@ export const ALERT_EVENTS: readonly AlertEvent[] = [
   'contained',
   'resolved',
   'delivery-failed',
+  'alerts-held',
 ];
 
 /** What a channel delivers. */
@@ -62,6 +65,11 @@ export interface AlertMessage {
   readonly detail?: string;
   readonly security: boolean;
   readonly disclosed: boolean;
+  /** Every subject of the incident, up to `LISTED_SUBJECTS_LIMIT` (a group lists its members). */
+  readonly subjects?: readonly string[];
+  readonly subjectCount?: number;
+  /** The cause a grouped incident's subjects share. */
+  readonly cause?: string;
 }
 
 /** What one delivery attempt achieved. */
@@ -141,6 +149,9 @@ export function createAlertMessage(
     ...(extras.detail !== undefined && { detail: extras.detail }),
     security: record.security,
     disclosed: record.disclosed,
+    ...(record.subjects !== undefined && { subjects: record.subjects }),
+    ...(record.subjectCount !== undefined && { subjectCount: record.subjectCount }),
+    ...(record.cause !== undefined && { cause: record.cause }),
   };
 }
 

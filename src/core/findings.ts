@@ -218,6 +218,12 @@ export interface Finding {
   readonly evidence: Readonly<Record<string, unknown>>;
   /** ISO-8601 time of the sweep that saw it. */
   readonly observedAt: string;
+  /**
+   * What makes many subjects one problem, when the check knows it better than the default
+   * of src/core/incident-grouping.ts (e.g. "served from the origin fallback"). Findings of
+   * one kind and cause in one sweep become one incident that lists its subjects.
+   */
+  readonly cause?: string;
 }
 
 export interface FindingInput {
@@ -230,6 +236,8 @@ export interface FindingInput {
   readonly release?: string;
   readonly regions?: readonly string[];
   readonly evidence?: Readonly<Record<string, unknown>>;
+  /** See `Finding.cause`. */
+  readonly cause?: string;
 }
 
 /** The stable identity of a problem: the same kind on the same subject is one incident. */
@@ -259,6 +267,7 @@ export function createFinding(input: FindingInput, now: Date): Finding {
     }),
     evidence: input.evidence ?? {},
     observedAt: now.toISOString(),
+    ...(input.cause !== undefined && { cause: input.cause }),
   };
 }
 

@@ -7,7 +7,9 @@
  * vars are optional (not in wrangler.toml until a deployment needs them):
  * `ESCALATION_TARGETS` (comma-separated channel names, level n goes to the n-th, the last
  * one repeats; empty = every channel), `ESCALATION_REPEAT_MINUTES` (empty = the severity's
- * response time), `ALERT_MAX_ATTEMPTS` (default 8), `PLAYBOOK_MAX_ATTEMPTS` (default 5).
+ * response time), `ALERT_MAX_ATTEMPTS` (default 8), `PLAYBOOK_MAX_ATTEMPTS` (default 5),
+ * `ALERT_CAP_PER_SWEEP` (default 10: incidents that alert per sweep report; the rest are
+ * held back in their timelines and named by one cap alert).
  */
 import { parseMonitorConfig, type ConfigError } from './config';
 import { DEFAULT_ALERT_RETRY, type RetryPolicy } from './alerts';
@@ -27,7 +29,11 @@ export interface IncidentConfig {
   readonly runbookBaseUrl: string;
   /** No trailing slash; empty = links relative to the monitor's origin. */
   readonly publicUrl: string;
+  /** Incidents that may alert per sweep report; the others' alerts are held back. */
+  readonly alertCapPerSweep: number;
 }
+
+export const DEFAULT_ALERT_CAP_PER_SWEEP = 10;
 
 export const DEFAULT_STEP_RETRY: RetryPolicy = {
   maxAttempts: 5,
@@ -43,6 +49,7 @@ export const DEFAULT_INCIDENT_CONFIG: IncidentConfig = {
   stepRetry: DEFAULT_STEP_RETRY,
   runbookBaseUrl: 'https://github.com/nodejs/dist-integrity-monitor/blob/main/docs/runbooks',
   publicUrl: '',
+  alertCapPerSweep: DEFAULT_ALERT_CAP_PER_SWEEP,
 };
 
 const SHARED_VARS = [
@@ -72,6 +79,7 @@ export function parseIncidentConfig(
   const repeatMinutes = int('ESCALATION_REPEAT_MINUTES', 1, 7 * 24 * 60);
   const alertAttempts = int('ALERT_MAX_ATTEMPTS', 1, 50);
   const stepAttempts = int('PLAYBOOK_MAX_ATTEMPTS', 1, 50);
+  const alertCap = int('ALERT_CAP_PER_SWEEP', 1, 1000);
   const targets = typeof vars['ESCALATION_TARGETS'] === 'string' ? vars['ESCALATION_TARGETS'] : '';
   if (!shared.ok || problems.length > 0) return err({ kind: 'invalid-config', problems });
   return ok({
@@ -92,5 +100,6 @@ export function parseIncidentConfig(
     },
     runbookBaseUrl: shared.value.RUNBOOK_BASE_URL,
     publicUrl: shared.value.PUBLIC_URL ?? '',
+    alertCapPerSweep: alertCap ?? DEFAULT_ALERT_CAP_PER_SWEEP,
   });
 }

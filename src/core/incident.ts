@@ -91,6 +91,41 @@ export interface IncidentRecord {
   readonly cleanStreak: number;
   /** When the post-status step published the incident on the status page. */
   readonly statusPostedAt?: string;
+  /**
+   * Every subject of the incident, most severe first (a group's members; a single
+   * incident's own subject), up to `LISTED_SUBJECTS_LIMIT`; `subjectCount` counts them all.
+   * Absent only on incidents recorded before subjects were kept.
+   */
+  readonly subjects?: readonly string[];
+  readonly subjectCount?: number;
+  /** The cause a grouped incident's subjects share (src/core/incident-grouping.ts). */
+  readonly cause?: string;
+}
+
+/** Subjects a record, an index row and an alert list; the incident's detail lists all. */
+export const LISTED_SUBJECTS_LIMIT = 500;
+
+/** One subject of an incident, as its detail lists it. */
+export interface IncidentSubject {
+  readonly subject: string;
+  /** The most severe sighting of this subject. */
+  readonly severity: Severity;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  /** Sweeps that saw this subject. */
+  readonly count: number;
+  /** The latest sighting's summary, expected and observed values. */
+  readonly summary: string;
+  readonly expected?: string;
+  readonly observed?: string;
+  readonly release?: string;
+}
+
+/** The subjects of a record, for records stored before subjects were kept too. */
+export function subjectsOf(
+  record: Pick<IncidentRecord, 'subject' | 'subjects'>,
+): readonly string[] {
+  return record.subjects ?? [record.subject];
 }
 
 /**
@@ -118,7 +153,8 @@ export type TimelineEntryType =
   | 'note'
   | 'disclosure'
   | 'clean-sweep'
-  | 'error';
+  | 'error'
+  | 'refusal';
 
 /** One append-only line of the incident's timeline. */
 export interface TimelineEntry {
@@ -162,6 +198,8 @@ export interface IncidentDetail {
   readonly evidenceKeys: readonly string[];
   /** `dry-run` or `enforce`, as configured now. */
   readonly containmentMode: string;
+  /** Every subject, most severe first, then by name (always set by `IncidentObject.get()`). */
+  readonly subjects?: readonly IncidentSubject[];
 }
 
 /** What the public status page says, in the words of the status templates. */
@@ -222,6 +260,13 @@ export interface IncidentSummary {
   readonly publicStatus?: PublicStatus;
   /** Increases with every change, so the index never takes an older summary. */
   readonly version: number;
+  /**
+   * See `IncidentRecord.subjects`: a grouped incident is found by any of its subjects.
+   * Always set by `summarizeIncident`; optional for rows written before.
+   */
+  readonly subjects?: readonly string[];
+  readonly subjectCount?: number;
+  readonly cause?: string;
 }
 
 export function summarizeIncident(record: IncidentRecord, version: number): IncidentSummary {
@@ -243,6 +288,9 @@ export function summarizeIncident(record: IncidentRecord, version: number): Inci
     publicSummary: publicSummaryOf(record),
     ...(record.statusPostedAt !== undefined && { publicStatus: publicStatusOf(record.state) }),
     version,
+    subjects: subjectsOf(record),
+    subjectCount: record.subjectCount ?? subjectsOf(record).length,
+    ...(record.cause !== undefined && { cause: record.cause }),
   };
 }
 

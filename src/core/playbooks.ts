@@ -136,6 +136,74 @@ export function isSha256Hex(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9a-f]{64}$/i.test(value);
 }
 
+/** What re-verification compares a URL's bytes with: the signed (or pinned) SHA-256. */
+export interface ExpectedContent {
+  /** Lowercase hex. */
+  readonly sha256: string;
+  /** The signed file's size, when known: one byte more and the download stops. */
+  readonly bytes?: number;
+}
+
+const DESCRIBED_HASH = /^(?:sha256 )?([0-9a-f]{64})(?:, (\d+) bytes)?$/i;
+
+/**
+ * The content a finding's URL must serve again: the signed hash of a tampered artifact
+ * (`evidence.expectedSha256`, or `expected` as `sha256 <hex>, N bytes`), the pinned SHA-256
+ * of a changed manifest (`evidence.pinnedSha256`, or a bare hex `expected`), the origin's
+ * hash of a poisoned cache entry. `undefined` when the finding names no hash.
+ */
+export function expectedContentOf(
+  finding: Pick<Finding, 'expected' | 'evidence'>,
+): ExpectedContent | undefined {
+  const evidence = finding.evidence;
+  const size = (value: unknown) =>
+    typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  for (const field of ['expectedSha256', 'pinnedSha256']) {
+    const sha256 = evidence[field];
+    if (!isSha256Hex(sha256)) continue;
+    const bytes = size(evidence['expectedBytes']);
+    return { sha256: sha256.toLowerCase(), ...(bytes !== undefined && { bytes }) };
+  }
+  const described = DESCRIBED_HASH.exec(finding.expected?.trim() ?? '');
+  if (described?.[1] === undefined) return undefined;
+  const bytes = described[2] === undefined ? undefined : size(Number(described[2]));
+  return { sha256: described[1].toLowerCase(), ...(bytes !== undefined && { bytes }) };
+}
+
+/**
+ * Kinds whose containment is done only when the bytes hash right again: a URL that answers
+ * without a hash to compare is not re-verified for them.
+ */
+export function reverifyNeedsHash(kind: FindingKind): boolean {
+  return kind === 'artifact-hash-mismatch' || kind === 'manifest-changed';
+}
+
+/** One URL containment acts on, with the finding that describes it (its expected hash). */
+export interface ContainmentTarget {
+  readonly url: string;
+  readonly finding: Finding;
+}
+
+/**
+ * The URLs of an incident and, for each, the finding to judge it by: a group's members
+ * describe their own URLs; the incident's finding covers its subject and `evidence.urls`.
+ */
+export function containmentTargetsOf(
+  finding: Finding,
+  members: readonly Finding[] = [],
+): ContainmentTarget[] {
+  const targets = new Map<string, ContainmentTarget>();
+  for (const member of members) {
+    for (const url of containmentUrlsOf(member)) {
+      if (!targets.has(url)) targets.set(url, { url, finding: member });
+    }
+  }
+  for (const url of containmentUrlsOf(finding)) {
+    if (!targets.has(url)) targets.set(url, { url, finding });
+  }
+  return [...targets.values()];
+}
+
 /** Base64 characters that encode exactly EVIDENCE_BODY_LIMIT bytes (a multiple of 4). */
 const BODY_BASE64_LIMIT = Math.ceil(EVIDENCE_BODY_LIMIT / 3) * 4;
 

@@ -79,6 +79,7 @@ const EVENT_LABELS: Record<AlertEvent, string> = {
   contained: 'Contained',
   resolved: 'Resolved',
   'delivery-failed': 'Alert delivery failed',
+  'alerts-held': 'Alert cap reached',
 };
 
 const MRKDWN_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };

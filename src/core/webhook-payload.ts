@@ -39,6 +39,11 @@ export interface WebhookIncidentData {
   readonly disclosed: boolean;
   readonly runbookUrl: string;
   readonly incidentUrl: string;
+  /** Every subject (a grouped incident's members), up to 500; `subjectCount` counts all. */
+  readonly subjects?: readonly string[];
+  readonly subjectCount?: number;
+  /** The cause a grouped incident's subjects share. */
+  readonly cause?: string;
 }
 
 export interface WebhookPayload {
@@ -78,6 +83,11 @@ export function createWebhookPayload(message: AlertMessage, now: Date): WebhookP
       disclosed: message.disclosed,
       runbookUrl: message.runbookUrl,
       incidentUrl: message.incidentUrl,
+      ...(message.subjects !== undefined && {
+        subjects: message.subjects.map((subject) => clean(subject)),
+      }),
+      ...(message.subjectCount !== undefined && { subjectCount: message.subjectCount }),
+      ...(message.cause !== undefined && { cause: clean(message.cause) }),
     },
   };
 }

@@ -6,11 +6,12 @@
  */
 import type { Finding } from '../core/findings';
 import {
-  containmentUrlsOf,
+  containmentTargetsOf,
   EVIDENCE_BODY_LIMIT,
   EVIDENCE_FIELDS,
   planPurgeBatches,
   quarantineKeyOf,
+  reverifyNeedsHash,
   type ContainmentMode,
   type PlaybookStep,
 } from '../core/playbooks';
@@ -18,7 +19,7 @@ import type { Result } from '../core/result';
 import type { CloudflarePurger, PurgeFailure } from '../adapters/cloudflare-purge';
 import type { EvidenceStore, StoredEvidence } from '../adapters/evidence-store';
 import type { QuarantineStore } from '../adapters/quarantine-store';
-import type { ReverifyFunction } from '../adapters/reverify-url';
+import type { ReverifyFunction, ReverifyPolicy, ReverifyResult } from '../adapters/reverify-url';
 
 export type StepResult = Readonly<Record<string, unknown>>;
 
@@ -40,6 +41,8 @@ export interface StepServices {
   readonly quarantine: QuarantineStore;
   readonly purger: () => Result<CloudflarePurger, PurgeFailure>;
   readonly reverify: ReverifyFunction;
+  /** The dist client's rules re-verification fetches under (allowed redirect hosts…). */
+  readonly reverifyPolicy?: ReverifyPolicy;
   /** Publishes the incident on the status page; returns what the page now shows. */
   readonly postStatus: () => StepResult;
 }
@@ -49,6 +52,8 @@ export interface StepInput {
   readonly mode: ContainmentMode;
   readonly incidentId: string;
   readonly finding: Finding;
+  /** The latest finding of each subject (a group's members; a single incident's own). */
+  readonly members?: readonly Finding[];
   readonly progress: StepResult | undefined;
   readonly now: number;
   readonly services: StepServices;
@@ -82,12 +87,18 @@ const BIG_FIELDS: readonly string[] = [
   EVIDENCE_FIELDS.signatureBinary,
 ];
 
-/** Runs in both modes: it writes only to our own R2 bucket, never over existing evidence. */
-async function captureEvidence({ finding, incidentId, services }: StepInput): Promise<StepOutcome> {
+interface Blob {
+  readonly label: string;
+  readonly bytes: Uint8Array | undefined;
+  readonly contentType: string;
+}
+
+/** The large fields of one finding's evidence, as separate objects. */
+function blobsOf(finding: Finding, prefix = ''): Blob[] {
   const evidence = finding.evidence;
   const text = (value: unknown) =>
     typeof value === 'string' ? new TextEncoder().encode(value) : undefined;
-  const blobs: { label: string; bytes: Uint8Array | undefined; contentType: string }[] = [
+  const blobs: Blob[] = [
     {
       label: 'body',
       bytes: fromBase64(evidence[EVIDENCE_FIELDS.body])?.subarray(0, EVIDENCE_BODY_LIMIT),
@@ -106,6 +117,33 @@ async function captureEvidence({ finding, incidentId, services }: StepInput): Pr
       contentType: 'application/pgp-signature',
     },
   ];
+  return blobs.map((blob) => ({ ...blob, label: `${prefix}${blob.label}` }));
+}
+
+function slim(finding: Finding): Finding {
+  return {
+    ...finding,
+    evidence: Object.fromEntries(
+      Object.entries(finding.evidence).filter(([name]) => !BIG_FIELDS.includes(name)),
+    ),
+  };
+}
+
+/**
+ * Runs in both modes: it writes only to our own R2 bucket, never over existing evidence.
+ * A group's members each keep their own large evidence (a served manifest, a body).
+ */
+async function captureEvidence({
+  finding,
+  members = [],
+  incidentId,
+  services,
+}: StepInput): Promise<StepOutcome> {
+  const others = members.filter((member) => member.fingerprint !== finding.fingerprint);
+  const blobs = [
+    ...blobsOf(finding),
+    ...others.flatMap((member, index) => blobsOf(member, `member-${index + 1}-`)),
+  ];
   const stored: (StoredEvidence & { label: string })[] = [];
   for (const blob of blobs) {
     if (blob.bytes === undefined) continue;
@@ -120,14 +158,9 @@ async function captureEvidence({ finding, incidentId, services }: StepInput): Pr
     });
   }
   // The finding itself, with the large fields replaced by the keys they are stored under.
-  const slim = {
-    ...finding,
-    evidence: Object.fromEntries(
-      Object.entries(evidence).filter(([name]) => !BIG_FIELDS.includes(name)),
-    ),
-  };
   const document = {
-    finding: slim,
+    finding: slim(finding),
+    ...(others.length > 0 && { members: others.map(slim) }),
     objects: Object.fromEntries(stored.map((s) => [s.label, s.key])),
   };
   const json = new TextEncoder().encode(JSON.stringify(document, null, 2));
@@ -159,8 +192,13 @@ function fromBase64(value: unknown): Uint8Array | undefined {
   }
 }
 
-async function purgeCache({ mode, finding, progress, services }: StepInput): Promise<StepOutcome> {
-  const batches = planPurgeBatches(containmentUrlsOf(finding));
+function urlsOf({ finding, members }: Pick<StepInput, 'finding' | 'members'>): string[] {
+  return containmentTargetsOf(finding, members).map((target) => target.url);
+}
+
+async function purgeCache(input: StepInput): Promise<StepOutcome> {
+  const { mode, progress, services } = input;
+  const batches = planPurgeBatches(urlsOf(input));
   const urls = batches.flat().length;
   if (mode === 'dry-run') {
     return {
@@ -201,8 +239,13 @@ async function purgeCache({ mode, finding, progress, services }: StepInput): Pro
   }
 }
 
-async function reverify({ mode, finding, services }: StepInput): Promise<StepOutcome> {
-  const urls = containmentUrlsOf(finding);
+/**
+ * Done only when every URL serves what was signed again: for tampered artifacts and
+ * manifests that means bytes that hash to the signed (pinned) SHA-256, nothing less.
+ */
+async function reverify({ mode, finding, members, services }: StepInput): Promise<StepOutcome> {
+  const targets = containmentTargetsOf(finding, members);
+  const urls = targets.map((target) => target.url);
   if (mode === 'dry-run') {
     return {
       kind: 'done',
@@ -210,13 +253,21 @@ async function reverify({ mode, finding, services }: StepInput): Promise<StepOut
       result: { dryRun: true, urls },
     };
   }
-  const results = [];
-  for (const url of urls) results.push(await services.reverify(url, finding));
-  const bad = results.filter((r) => r.verdict === 'mismatch' || r.verdict === 'unreachable');
+  const results: ReverifyResult[] = [];
+  for (const target of targets) {
+    results.push(await services.reverify(target.url, target.finding, services.reverifyPolicy));
+  }
+  const needsHash = reverifyNeedsHash(finding.kind);
+  const bad = results.filter(
+    (r) =>
+      r.verdict === 'mismatch' ||
+      r.verdict === 'unreachable' ||
+      (r.verdict === 'unchecked' && needsHash),
+  );
   if (bad.length === 0)
     return {
       kind: 'done',
-      detail: `Re-verified ${urls.length} URL(s): as expected`,
+      detail: `Re-verified ${urls.length} URL(s): ${needsHash ? 'the bytes match the signed hash again' : 'as expected'}`,
       result: { results },
     };
   return {
@@ -226,14 +277,9 @@ async function reverify({ mode, finding, services }: StepInput): Promise<StepOut
   };
 }
 
-async function quarantine({
-  mode,
-  finding,
-  incidentId,
-  now,
-  services,
-}: StepInput): Promise<StepOutcome> {
-  const urls = containmentUrlsOf(finding);
+async function quarantine(input: StepInput): Promise<StepOutcome> {
+  const { mode, finding, incidentId, now, services } = input;
+  const urls = urlsOf(input);
   // The reason names the kind only: the release worker may show it, and details are private.
   const flag = { incidentId, reason: finding.kind, since: new Date(now).toISOString() };
   if (mode === 'dry-run') {

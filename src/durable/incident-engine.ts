@@ -28,6 +28,8 @@ import { IncidentOutbox, type EnqueueOptions } from './incident-outbox';
 import { PlaybookRunner } from './incident-playbook';
 import { IncidentScheduler } from './incident-scheduler';
 import { IncidentStore, type StoredIncident } from './incident-store';
+import { AlertGate } from './incident-alert-gate';
+import { IncidentSubjects } from './incident-subjects';
 
 export interface EngineContext {
   readonly env: MonitorEnv;
@@ -43,6 +45,8 @@ export class IncidentEngine {
   readonly scheduler: IncidentScheduler;
   readonly outbox: IncidentOutbox;
   readonly playbook: PlaybookRunner;
+  readonly subjects: IncidentSubjects;
+  readonly alerts: AlertGate;
 
   constructor(
     readonly storage: DurableObjectStorage,
@@ -51,7 +55,9 @@ export class IncidentEngine {
     this.store = new IncidentStore(storage.sql);
     this.scheduler = new IncidentScheduler(storage);
     this.outbox = new IncidentOutbox(storage, this.store, this.scheduler);
-    this.playbook = new PlaybookRunner(storage, this.store, this.scheduler);
+    this.subjects = new IncidentSubjects(storage.sql);
+    this.playbook = new PlaybookRunner(storage, this.store, this.scheduler, this.subjects);
+    this.alerts = new AlertGate(this.store);
   }
 
   now(): number {
@@ -218,6 +224,8 @@ export class IncidentEngine {
     now: number,
     options: EnqueueOptions = {},
   ): void {
+    // The sweep's alert cap may hold it back (into the timeline).
+    if (this.alerts.holds(event, now, options.detail)) return;
     const { config } = this.context();
     this.outbox.enqueue(
       record,
@@ -264,6 +272,7 @@ export class IncidentEngine {
       outbox: this.outbox.views(),
       evidenceKeys: this.playbook.evidenceKeys(),
       containmentMode: this.context().config.containmentMode,
+      subjects: this.subjects.views(),
     });
   }
 

@@ -11,7 +11,7 @@ import {
   type IncidentState,
   type IncidentSummary,
 } from '../core/incident';
-import type { FindingKind } from '../core/findings';
+import { isFindingKind, kindSpec, type FindingKind, type Severity } from '../core/findings';
 import type { MonitorEnv } from '../env';
 import {
   completedSteps,
@@ -50,6 +50,8 @@ export interface OpenIncidentRef {
   readonly id: string;
   readonly fingerprint: string;
   readonly kind: FindingKind;
+  /** Its current severity (so the sweep knows which sightings will raise it). */
+  readonly severity?: Severity;
 }
 
 export class IncidentIndex extends DurableObject<MonitorEnv> {
@@ -122,13 +124,40 @@ export class IncidentIndex extends DurableObject<MonitorEnv> {
       .toArray()[0]?.fingerprint;
   }
 
+  /**
+   * The fingerprint of an incident the public may see, or `undefined` for an unknown id and
+   * for an undisclosed private incident alike: one query, the same work and the same answer
+   * for both, so a guessed id cannot be confirmed by the answer or by its timing.
+   */
+  publicLookup(id: string): string | undefined {
+    const valid = isIncidentId(id);
+    const row = this.ctx.storage.sql
+      .exec<{ fingerprint: string; kind: string; disclosed: number | null }>(
+        `SELECT fingerprint, kind, json_extract(summary, '$.disclosed') AS disclosed
+         FROM incidents WHERE id = ?`,
+        valid ? id : '',
+      )
+      .toArray()[0];
+    const hidden =
+      row === undefined ||
+      !isFindingKind(row.kind) ||
+      (kindSpec(row.kind).security && row.disclosed !== 1);
+    return hidden ? undefined : row.fingerprint;
+  }
+
   openIncidents(): OpenIncidentRef[] {
     return this.ctx.storage.sql
-      .exec<{ id: string; fingerprint: string; kind: string }>(
-        `SELECT id, fingerprint, kind FROM incidents WHERE state != 'resolved' ORDER BY opened_at`,
+      .exec<{ id: string; fingerprint: string; kind: string; severity: string | null }>(
+        `SELECT id, fingerprint, kind, json_extract(summary, '$.severity') AS severity
+         FROM incidents WHERE state != 'resolved' ORDER BY opened_at`,
       )
       .toArray()
-      .map((row) => ({ id: row.id, fingerprint: row.fingerprint, kind: row.kind as FindingKind }));
+      .map((row) => ({
+        id: row.id,
+        fingerprint: row.fingerprint,
+        kind: row.kind as FindingKind,
+        ...(row.severity !== null && { severity: row.severity as Severity }),
+      }));
   }
 
   /** Slack's replay guard: false when this request signature was already used (seen-signatures.ts). */

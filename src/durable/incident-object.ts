@@ -22,11 +22,13 @@ import { defaultIncidentDependencies, type IncidentDependencies } from './incide
 import { IncidentEngine, type EngineContext } from './incident-engine';
 import * as operations from './incident-operations';
 import * as sightings from './incident-sightings';
-import type { CleanSweepOutcome, ObserveOutcome } from './incident-sightings';
+import type { ObserveOptions, ObserveOutcome } from './incident-sightings';
+import { cleanSweep, type CleanSweepOutcome } from './incident-clean-sweep';
 import { createIncidentTables } from './incident-schema';
 import { runDueTasks, syncIndex } from './incident-tasks';
 
-export type { CleanSweepOutcome, ObserveOutcome } from './incident-sightings';
+export type { ObserveOptions, ObserveOutcome } from './incident-sightings';
+export type { CleanSweepOutcome } from './incident-clean-sweep';
 
 export class IncidentObject extends DurableObject<MonitorEnv> {
   /** Replaceable in tests (clock, channels, secrets); read on every call. */
@@ -40,17 +42,41 @@ export class IncidentObject extends DurableObject<MonitorEnv> {
     this.engine = new IncidentEngine(ctx.storage, () => this.engineContext());
   }
 
-  /** Records a sweep's sighting: opens, updates (deduplicated per sweep) or reopens. */
+  /**
+   * Records a sweep's sighting: opens, updates (deduplicated per sweep) or reopens. A group
+   * finding comes with its members; `holdAlerts` records alerts as held back (alert cap).
+   */
   async observe(
     finding: Finding,
     sweepId: string,
+    options?: ObserveOptions,
   ): Promise<Result<ObserveOutcome, IncidentRefusal>> {
-    return this.settle(await sightings.observe(this.engine, finding, sweepId));
+    return this.settle(await sightings.observe(this.engine, finding, sweepId, options));
   }
 
   /** A sweep that checked this kind did not see the finding; may auto-resolve. */
-  async cleanSweep(sweepId: string): Promise<Result<CleanSweepOutcome, IncidentRefusal>> {
-    return this.settle(sightings.cleanSweep(this.engine, sweepId));
+  async cleanSweep(
+    sweepId: string,
+    options?: Pick<ObserveOptions, 'holdAlerts'>,
+  ): Promise<Result<CleanSweepOutcome, IncidentRefusal>> {
+    return this.settle(cleanSweep(this.engine, sweepId, options));
+  }
+
+  /**
+   * The sweep's alert cap held alerts back: this incident (the most severe of them) carries
+   * the one alert that says so. Once per sweep.
+   */
+  async alertsHeld(sweepId: string, detail: string): Promise<Result<boolean, IncidentRefusal>> {
+    return this.settle(operations.alertsHeld(this.engine, sweepId, detail));
+  }
+
+  /** Writes a refused request in the timeline (e.g. a Slack user not allowed to resolve). */
+  async recordRefusal(
+    actor: string,
+    operation: string,
+    reason: string,
+  ): Promise<Result<IncidentRecord, IncidentRefusal>> {
+    return this.settle(operations.recordRefusal(this.engine, actor, operation, reason));
   }
 
   async acknowledge(actor: string): Promise<Result<IncidentRecord, IncidentRefusal>> {

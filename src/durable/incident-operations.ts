@@ -93,6 +93,62 @@ export function disclose(
   );
 }
 
+/** Sent once per sweep: a repeated report of the sweep finds its timeline line. */
+export function alertsHeld(
+  engine: IncidentEngine,
+  sweepId: string,
+  detail: string,
+): Result<boolean, IncidentRefusal> {
+  if (typeof sweepId !== 'string' || sweepId === '' || typeof detail !== 'string')
+    return err({ kind: 'invalid-input', detail: 'a sweep id and a detail are required' });
+  const stored = engine.store.read();
+  if (stored === undefined) return notFound;
+  const sent = engine.storage.sql
+    .exec<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM timeline WHERE type = 'alert' AND json_extract(data, '$.capSweepId') = ?`,
+      sweepId,
+    )
+    .one().n;
+  if (sent > 0) return ok(false);
+  const now = engine.now();
+  engine.storage.transactionSync(() => {
+    engine.store.append({
+      at: now,
+      actor: 'system',
+      type: 'alert',
+      message: `Alert cap of sweep ${sweepId} reached: ${detail}`,
+      data: { capSweepId: sweepId },
+    });
+    engine.enqueue(stored.record, 'alerts-held', now, { detail });
+  });
+  return ok(true);
+}
+
+/** A request the caller refused before it reached the lifecycle, kept for the record. */
+export function recordRefusal(
+  engine: IncidentEngine,
+  actorName: string,
+  operation: string,
+  reason: string,
+): Result<IncidentRecord, IncidentRefusal> {
+  const actor = parseActor(actorName);
+  if (actor === undefined) return err({ kind: 'invalid-input', detail: 'unknown actor' });
+  if (typeof operation !== 'string' || typeof reason !== 'string')
+    return err({ kind: 'invalid-input', detail: 'an operation and a reason are required' });
+  const stored = engine.store.read();
+  if (stored === undefined) return notFound;
+  const what = operation.slice(0, 40);
+  const why = reason.trim().slice(0, 500);
+  engine.store.append({
+    at: engine.now(),
+    actor,
+    type: 'refusal',
+    message: `Refused to ${what}: ${why}`,
+    data: { operation: what, reason: why },
+  });
+  return ok(stored.record);
+}
+
 /** The post-status step: publishes the incident; the index carries it to the status page. */
 export function postStatus(engine: IncidentEngine, now: number): Readonly<Record<string, unknown>> {
   const stored = engine.store.read();

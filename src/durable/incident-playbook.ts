@@ -10,6 +10,7 @@ import type { ContainmentMode, PlaybookStep } from '../core/playbooks';
 import { runContainmentStep, type StepOutcome, type StepServices } from './containment-steps';
 import type { IncidentScheduler } from './incident-scheduler';
 import type { IncidentStore } from './incident-store';
+import type { IncidentSubjects } from './incident-subjects';
 
 export interface RunContext {
   readonly mode: ContainmentMode;
@@ -43,6 +44,7 @@ export class PlaybookRunner {
     private readonly storage: DurableObjectStorage,
     private readonly store: IncidentStore,
     private readonly scheduler: IncidentScheduler,
+    private readonly subjects: IncidentSubjects,
   ) {}
 
   start(run: number, steps: readonly PlaybookStep[], mode: ContainmentMode, now: number): void {
@@ -119,6 +121,7 @@ export class PlaybookRunner {
       mode: context.mode,
       incidentId: stored.record.id,
       finding: stored.finding,
+      members: this.subjects.findings(),
       progress: parse(row.progress),
       now,
       services: context.services,

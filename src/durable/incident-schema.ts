@@ -51,6 +51,17 @@ export const INCIDENT_TABLES: readonly string[] = [
     task TEXT PRIMARY KEY,
     due_at INTEGER NOT NULL
   )`,
+  // One row per subject the incident covers (a group's members, or its one subject), with
+  // the latest finding for it: what the detail lists and containment works through.
+  `CREATE TABLE IF NOT EXISTS subjects (
+    subject TEXT PRIMARY KEY,
+    severity_rank INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    last_sweep_id TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    finding TEXT NOT NULL
+  )`,
 ];
 
 export function createIncidentTables(sql: SqlStorage): void {

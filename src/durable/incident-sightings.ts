@@ -1,67 +1,103 @@
 /**
- * What a sweep tells an incident: a sighting (open, count, raise severity, reopen) or a
- * clean sweep (count towards auto-resolve). Deduplicated by sweep id, because the sweep
- * job may report the same sweep twice.
+ * What a sweep tells an incident it saw: a sighting (open, count, raise severity, reopen;
+ * a sweep that did not see it is incident-clean-sweep.ts). Deduplicated by sweep id,
+ * because the sweep job may report the same sweep twice. A grouped incident (one cause, many subjects; see
+ * src/core/incident-grouping.ts) gets its members with each sighting: every subject is
+ * kept, and one that joins later is written in the timeline and brought under containment.
  */
-import { kindSpec, type Finding } from '../core/findings';
-import { incidentIdOf, invalidFindingReason, type IncidentRecord } from '../core/incident';
-import {
-  planCleanSweep,
-  planTransition,
-  raiseSeverity,
-  type IncidentRefusal,
-} from '../core/incident-lifecycle';
+import { kindSpec, type Finding, type Severity } from '../core/findings';
+import { incidentIdOf, type IncidentRecord } from '../core/incident';
+import { planTransition, raiseSeverity, type IncidentRefusal } from '../core/incident-lifecycle';
 import { limitEvidence, playbookFor } from '../core/playbooks';
 import { err, ok, type Result } from '../core/result';
-import { facts, iso, notFound, without, type IncidentEngine } from './incident-engine';
+import { facts, iso, without, type IncidentEngine } from './incident-engine';
+import type { AlertTally } from './incident-alert-gate';
 import type { StoredIncident } from './incident-store';
+import {
+  actsOnUrls,
+  announceRaise,
+  invalidObservation,
+  lateMembers,
+  recordSubjects,
+  subjectFields,
+} from './incident-group-sightings';
+
+export interface ObserveOptions {
+  /** A group's member findings, each of the group's kind; only for a group finding. */
+  readonly members?: readonly Finding[];
+  /** The sweep's alert cap is reached: alerts are held back (in the timeline) instead. */
+  readonly holdAlerts?: boolean;
+}
 
 /** What an observation did to its incident. */
 export interface ObserveOutcome {
   readonly outcome: 'opened' | 'updated' | 'reopened';
   readonly incidentId: string;
+  /** The incident's severity after the sighting. */
+  readonly severity: Severity;
+  readonly alerts: AlertTally;
 }
 
-/** What a clean sweep did: resolved it, counted towards resolving, or nothing (resolved). */
-export interface CleanSweepOutcome {
-  readonly decision: 'resolved' | 'counted' | 'ignored';
-  readonly cleanStreak: number;
-}
+export const NO_ALERTS: AlertTally = { queued: [], held: [] };
 
 export async function observe(
   engine: IncidentEngine,
   input: Finding,
   sweepId: string,
+  options: ObserveOptions = {},
 ): Promise<Result<ObserveOutcome, IncidentRefusal>> {
-  const problem =
-    invalidFindingReason(input) ??
-    (typeof sweepId === 'string' && sweepId !== '' ? undefined : 'a sweep id is required');
+  const problem = invalidObservation(input, sweepId, options.members);
   if (problem !== undefined) return err({ kind: 'invalid-input', detail: problem });
   const finding = limitEvidence(input);
+  const members = (options.members ?? [finding]).map(limitEvidence);
   const incidentId = await incidentIdOf(finding.fingerprint);
   const now = engine.now();
   const stored = engine.store.read();
   if (stored !== undefined && stored.record.fingerprint !== finding.fingerprint) {
     return err({ kind: 'invalid-input', detail: 'this incident belongs to another fingerprint' });
   }
-  if (stored === undefined) {
-    engine.storage.transactionSync(() => open(engine, incidentId, finding, sweepId, now));
-    return ok({ outcome: 'opened', incidentId });
+  if (stored !== undefined && stored.lastSweepId === sweepId) {
+    // A sweep reported again is a no-op, but a group may get more members under one sweep
+    // id (the hash queue reports a sweep in batches): none of them may be dropped.
+    if (options.members === undefined)
+      return ok({
+        outcome: 'updated',
+        incidentId,
+        severity: stored.record.severity,
+        alerts: NO_ALERTS,
+      });
+    const late = engine.alerts.collect(sweepId, options.holdAlerts === true, () =>
+      engine.storage.transactionSync(() =>
+        lateMembers(engine, stored, finding, members, sweepId, now),
+      ),
+    );
+    return ok({ outcome: 'updated', incidentId, severity: late.value, alerts: late.alerts });
   }
-  if (stored.lastSweepId === sweepId) return ok({ outcome: 'updated', incidentId });
-  const outcome = stored.record.state === 'resolved' ? 'reopened' : 'updated';
-  engine.storage.transactionSync(() => sighting(engine, stored, finding, sweepId, now));
-  return ok({ outcome, incidentId });
+  const outcome =
+    stored === undefined ? 'opened' : stored.record.state === 'resolved' ? 'reopened' : 'updated';
+  const { value: severity, alerts } = engine.alerts.collect(
+    sweepId,
+    options.holdAlerts === true,
+    () =>
+      engine.storage.transactionSync(() =>
+        stored === undefined
+          ? open(engine, incidentId, finding, members, sweepId, now)
+          : sighting(engine, stored, finding, members, sweepId, now),
+      ),
+  );
+  return ok({ outcome, incidentId, severity, alerts });
 }
 
 function open(
   engine: IncidentEngine,
   id: string,
   finding: Finding,
+  members: readonly Finding[],
   sweepId: string,
   now: number,
-): void {
+): Severity {
   const spec = kindSpec(finding.kind);
+  engine.subjects.record(members, sweepId);
   const record: IncidentRecord = {
     id,
     fingerprint: finding.fingerprint,
@@ -80,6 +116,7 @@ function open(
     disclosed: false,
     escalationLevel: 0,
     cleanStreak: 0,
+    ...subjectFields(engine, finding),
   };
   appendObservation(engine, finding, sweepId, now);
   const stored = engine.save(
@@ -95,17 +132,24 @@ function open(
   engine.enqueue(stored.record, 'opened', now);
   engine.scheduleEscalation(stored);
   engine.playbook.start(1, playbookFor(record.kind), engine.context().config.containmentMode, now);
+  return record.severity;
 }
 
-/** A sighting of a known incident: counts it, raises severity, reopens a resolved one. */
+/**
+ * A sighting of a known incident: counts it, raises severity, reopens a resolved one. New
+ * subjects of a group are written in the timeline; while the incident is not resolved,
+ * they get a containment run of their own (a reopen starts one anyway).
+ */
 function sighting(
   engine: IncidentEngine,
   stored: StoredIncident,
   finding: Finding,
+  members: readonly Finding[],
   sweepId: string,
   now: number,
-): void {
+): Severity {
   appendObservation(engine, finding, sweepId, now);
+  const joined = recordSubjects(engine, members, sweepId, now);
   const raised = raiseSeverity(stored.record.severity, finding.severity);
   let next = engine.save(
     {
@@ -117,26 +161,25 @@ function sighting(
         lastSeen: finding.observedAt,
         count: stored.record.count + 1,
         cleanStreak: 0,
+        ...subjectFields(engine, finding),
       },
       finding,
       lastSweepId: sweepId,
+      ...(joined.length > 0 &&
+        stored.record.state !== 'resolved' &&
+        actsOnUrls(stored.record) && { playbookRun: stored.playbookRun + 1 }),
     },
     now,
   );
-  if (raised !== undefined) {
-    const detail = `Severity raised from ${stored.record.severity} to ${raised} by a new observation`;
-    engine.store.append({
-      at: now,
-      actor: 'system',
-      type: 'severity-change',
-      message: detail,
-      data: { from: stored.record.severity, to: raised },
-    });
-    if (next.record.state !== 'resolved') {
-      engine.enqueue(next.record, 'severity-changed', now, { detail });
-      engine.scheduleEscalation(next);
-    }
+  if (next.playbookRun !== stored.playbookRun) {
+    engine.playbook.start(
+      next.playbookRun,
+      playbookFor(next.record.kind),
+      engine.context().config.containmentMode,
+      now,
+    );
   }
+  if (raised !== undefined) announceRaise(engine, next, stored.record.severity, now);
   if (next.record.state === 'resolved') {
     const transition = planTransition(facts(next.record), 'reopen', 'system');
     if (transition.ok)
@@ -148,48 +191,7 @@ function sighting(
         'seen again after it was resolved',
       );
   }
-}
-
-export function cleanSweep(
-  engine: IncidentEngine,
-  sweepId: string,
-): Result<CleanSweepOutcome, IncidentRefusal> {
-  const stored = engine.store.read();
-  if (stored === undefined) return notFound;
-  const { record } = stored;
-  if (record.state === 'resolved')
-    return ok({ decision: 'ignored', cleanStreak: record.cleanStreak });
-  if (stored.lastCleanSweepId === sweepId)
-    return ok({ decision: 'counted', cleanStreak: record.cleanStreak });
-  const now = engine.now();
-  const threshold = engine.context().config.autoResolveCleanSweeps;
-  const streak = record.cleanStreak + 1;
-  const decision = planCleanSweep(record, streak, threshold);
-  engine.storage.transactionSync(() => {
-    const next = engine.save(
-      { ...stored, record: { ...record, cleanStreak: streak }, lastCleanSweepId: sweepId },
-      now,
-    );
-    engine.store.append({
-      at: now,
-      actor: 'system',
-      type: 'clean-sweep',
-      message: `Not seen in sweep ${sweepId} (${streak} clean in a row${decision === 'count' ? '' : `, threshold ${threshold}`})`,
-      data: { sweepId, cleanStreak: streak },
-    });
-    if (decision === 'resolve') {
-      const transition = planTransition(facts(next.record), 'resolve', 'system');
-      if (transition.ok)
-        engine.apply(
-          next,
-          transition.value,
-          'system',
-          now,
-          `auto-resolved after ${streak} consecutive clean sweeps`,
-        );
-    }
-  });
-  return ok({ decision: decision === 'resolve' ? 'resolved' : 'counted', cleanStreak: streak });
+  return next.record.severity;
 }
 
 function appendObservation(

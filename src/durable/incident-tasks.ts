@@ -6,7 +6,10 @@
 import { createEvidenceStore } from '../adapters/evidence-store';
 import { createCloudflarePurger } from '../adapters/cloudflare-purge';
 import { createQuarantineStore } from '../adapters/quarantine-store';
+import type { ReverifyPolicy } from '../adapters/reverify-url';
+import { parseMonitorConfig } from '../core/config';
 import { summarizeIncident } from '../core/incident';
+import type { MonitorEnv } from '../env';
 import { planTransition } from '../core/incident-lifecycle';
 import type { PlaybookStep } from '../core/playbooks';
 import type { IncidentEngine } from './incident-engine';
@@ -86,6 +89,7 @@ function runContext(engine: IncidentEngine, now: number): RunContext {
         }),
       // From the regions the finding names (caches are per data centre), else from here.
       reverify: createRegionalReverify(env, deps.reverify),
+      reverifyPolicy: reverifyPolicyOf(env),
       postStatus: () => postStatus(engine, now),
     },
     onStepFailed: (step: PlaybookStep, detail: string) => {
@@ -116,6 +120,22 @@ function runContext(engine: IncidentEngine, now: number): RunContext {
         );
     },
     onLateQuarantine: () => engine.scheduler.schedule({ kind: 'unquarantine' }, now),
+  };
+}
+
+/**
+ * Re-verification fetches under the sweep's redirect rules: the dist host and
+ * ALLOWED_REDIRECT_HOSTS. A configuration that does not parse allows only each URL's own
+ * host, which is stricter, never looser.
+ */
+function reverifyPolicyOf(env: MonitorEnv): ReverifyPolicy {
+  const parsed = parseMonitorConfig({ ...env });
+  if (!parsed.ok) return { allowedRedirectHosts: [] };
+  return {
+    allowedRedirectHosts: [
+      new URL(parsed.value.DIST_BASE_URL).hostname,
+      ...parsed.value.ALLOWED_REDIRECT_HOSTS,
+    ],
   };
 }
 

@@ -368,6 +368,17 @@ export class MonitorState extends DurableObject<MonitorEnv> {
     return this.rateWindows.hit(key, limit, windowMs, nowMs);
   }
 
+  /** One authentication attempt: refused while `key` has `limit` failures this window. */
+  authAttempt(
+    key: string,
+    failed: boolean,
+    limit: number,
+    windowMs: number,
+    nowMs: number,
+  ): RateDecision {
+    return this.rateWindows.attempt(key, failed, limit, windowMs, nowMs);
+  }
+
   /**
    * A random key made once per deployment and kept: the Atom feed's entry ids are HMACs
    * of incident ids under it (src/http/feed-ids.ts), stable for life and unguessable.

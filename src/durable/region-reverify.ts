@@ -8,9 +8,8 @@
  * match).
  */
 import { parseMonitorConfig } from '../core/config';
-import type { Finding } from '../core/findings';
 import { parseHeaderPolicy } from '../core/header-policy';
-import { isSha256Hex } from '../core/playbooks';
+import { expectedContentOf } from '../core/playbooks';
 import { isLocationHint, type LocationHint } from '../core/region-colos';
 import type { ProbePlan, RegionProbeResult } from '../core/region-probe-plan';
 import type { ReverifyFunction, ReverifyResult } from '../adapters/reverify-url';
@@ -40,10 +39,11 @@ export function createRegionalReverify(
   options: RegionalReverifyOptions = {},
 ): ReverifyFunction {
   const now = options.now ?? (() => new Date());
-  return async (url, finding) => {
+  return async (url, finding, policy) => {
     const regions = (finding.regions ?? []).filter(isLocationHint);
     const parsed = parseMonitorConfig(env as unknown as Record<string, unknown>);
-    if (regions.length === 0 || !parsed.ok) return here(url, finding);
+    if (regions.length === 0 || !parsed.ok) return here(url, finding, policy);
+    const expected = expectedContentOf(finding);
     const config = parsed.value;
     const plan = (region: LocationHint): ProbePlan => ({
       region,
@@ -68,7 +68,7 @@ export function createRegionalReverify(
           url,
           method: 'GET',
           purpose: 'full-hash',
-          expected: isSha256Hex(finding.expected) ? { sha256: finding.expected.toLowerCase() } : {},
+          expected: expected === undefined ? {} : { sha256: expected.sha256 },
           timeoutMs: REVERIFY_TIMEOUT_MS,
         },
       ],
@@ -76,12 +76,12 @@ export function createRegionalReverify(
     const verdicts: { where: string; result: ReverifyResult }[] = await Promise.all(
       regions.map(async (region) => ({
         where: region,
-        result: regionVerdict(url, finding, await probeOnce(env, plan(region))),
+        result: regionVerdict(url, expected?.sha256, await probeOnce(env, plan(region))),
       })),
     );
     // The sweep's own vantage saw it too (a regional-only finding has `evidence.regional: true`).
     if (finding.evidence['regional'] !== true) {
-      verdicts.push({ where: 'monitor', result: await here(url, finding) });
+      verdicts.push({ where: 'monitor', result: await here(url, finding, policy) });
     }
     return combine(url, verdicts);
   };
@@ -98,7 +98,7 @@ async function probeOnce(env: MonitorEnv, plan: ProbePlan): Promise<RegionProbeR
 
 function regionVerdict(
   url: string,
-  finding: Finding,
+  expectedSha256: string | undefined,
   result: RegionProbeResult | string,
 ): ReverifyResult {
   if (typeof result === 'string') {
@@ -119,7 +119,7 @@ function regionVerdict(
       detail: `${cached.error ?? 'no body'}${where}`,
     };
   }
-  if (!isSha256Hex(finding.expected)) {
+  if (expectedSha256 === undefined) {
     return {
       url,
       verdict: 'unchecked',
@@ -128,7 +128,7 @@ function regionVerdict(
       detail: `answered${where}; no hash to compare`,
     };
   }
-  return cached.sha256 === finding.expected.toLowerCase()
+  return cached.sha256 === expectedSha256
     ? { url, verdict: 'match', ...status, observed: cached.sha256, detail: `matches${where}` }
     : {
         url,

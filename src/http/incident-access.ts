@@ -5,7 +5,7 @@
 import type { IncidentSummary } from '../core/incident';
 import type { IncidentRefusal } from '../core/incident-lifecycle';
 import type { Result } from '../core/result';
-import { incidentIndexStub, incidentStubById } from '../durable/incident-stubs';
+import { incidentIndexStub, incidentStubById, incidentStubFor } from '../durable/incident-stubs';
 import type { MonitorEnv } from '../env';
 import { HttpProblem } from './problem';
 
@@ -33,6 +33,18 @@ export async function requireIncident(env: IncidentEnv, id: string) {
   const stub = await incidentStubById(env, id);
   if (stub === undefined) throw incidentNotFound();
   return stub;
+}
+
+/**
+ * The stub of an incident the public may see, or a 404 problem. An unknown id and an
+ * undisclosed private incident's id take the same path (one index query, no incident
+ * object woken) and give the same answer, so neither the answer nor its timing confirms
+ * a guessed id.
+ */
+export async function requirePublicIncident(env: IncidentEnv, id: string) {
+  const fingerprint = await incidentIndexStub(env).publicLookup(id);
+  if (fingerprint === undefined) throw incidentNotFound();
+  return incidentStubFor(env, fingerprint);
 }
 
 const OPERATION_WORDS: Record<string, string> = {

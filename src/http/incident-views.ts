@@ -10,7 +10,9 @@
 import { kindSpec, type Area, type FindingKind, type Severity } from '../core/findings';
 import {
   publicStatusOf,
+  subjectsOf,
   type IncidentRecord,
+  type IncidentSubject,
   type IncidentSummary,
   type PublicStatus,
 } from '../core/incident';
@@ -56,6 +58,10 @@ export type PublicIncident =
       readonly containedAt?: string;
       readonly resolvedAt?: string;
       readonly lastSeen: string;
+      /** Every subject (a grouped incident's members; else the subject), up to 500. */
+      readonly subjects: readonly string[];
+      readonly subjectCount: number;
+      readonly cause?: string;
     };
 
 export function publicIncidentOf(incident: IncidentSummary): PublicIncident {
@@ -96,6 +102,9 @@ export function publicIncidentOf(incident: IncidentSummary): PublicIncident {
     ...(incident.containedAt !== undefined && { containedAt: incident.containedAt }),
     ...(incident.resolvedAt !== undefined && { resolvedAt: incident.resolvedAt }),
     lastSeen: incident.lastSeen,
+    subjects: incident.subjects ?? [incident.subject],
+    subjectCount: incident.subjectCount ?? incident.subjects?.length ?? 1,
+    ...(incident.cause !== undefined && { cause: incident.cause }),
   };
 }
 
@@ -122,9 +131,20 @@ export interface PublicIncidentDetail {
   readonly lastSeen: string;
   readonly sightings: number;
   readonly timeline: readonly PublicTimelineEntry[];
+  /** Every subject, most severe first (the full list, not only the first 500). */
+  readonly subjects: readonly string[];
+  readonly subjectCount: number;
+  readonly cause?: string;
 }
 
-export function publicIncidentDetailOf(record: IncidentRecord): PublicIncidentDetail {
+export function publicIncidentDetailOf(
+  record: IncidentRecord,
+  subjects?: readonly IncidentSubject[],
+): PublicIncidentDetail {
+  const names =
+    subjects !== undefined && subjects.length > 0
+      ? subjects.map((entry) => entry.subject)
+      : subjectsOf(record);
   const timeline: PublicTimelineEntry[] = [{ at: record.openedAt, status: 'investigating' }];
   if (record.acknowledgedAt !== undefined) {
     timeline.push({ at: record.acknowledgedAt, status: publicStatusOf('acknowledged') });
@@ -154,5 +174,8 @@ export function publicIncidentDetailOf(record: IncidentRecord): PublicIncidentDe
     lastSeen: record.lastSeen,
     sightings: record.count,
     timeline: current,
+    subjects: names,
+    subjectCount: Math.max(names.length, record.subjectCount ?? 0),
+    ...(record.cause !== undefined && { cause: record.cause }),
   };
 }

@@ -4,11 +4,14 @@
  * with SHA-256 and the digests compared with `crypto.subtle.timingSafeEqual`, over all
  * configured tokens without an early exit, so neither the comparison nor the position of
  * the match shows in the timing. The token name becomes the actor (`operator:<name>`)
- * that the incident timeline records. A failure never says why.
+ * that the incident timeline records. A failure never says why. Every attempt is counted
+ * per client IP (src/http/rate-limit.ts): past 30 failures a minute, that client's attempts
+ * are refused with 429 whatever token they carry.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { MonitorEnv } from '../env';
 import { HttpProblem } from './problem';
+import { enforceAuthLimit } from './rate-limit';
 
 /** An authenticated operator, as the timeline names them. */
 export interface Operator {
@@ -96,37 +99,54 @@ export async function operatorFromHeader(
   return authenticateOperator(token, parseOperatorTokens(env.OPERATOR_TOKENS));
 }
 
+export interface AuthOptions {
+  /** The clock of the failed-authentication windows. */
+  readonly now?: () => Date;
+}
+
+/**
+ * The request's operator, counted against the client's failed-authentication limit: a 429
+ * while over it, a 401 for a token that does not authenticate.
+ */
+export async function authenticateRequest(
+  request: Request,
+  env: Pick<MonitorEnv, 'OPERATOR_TOKENS' | 'MONITOR_STATE'>,
+  now: Date,
+): Promise<Operator> {
+  const operator = await operatorFromHeader(request.headers.get('authorization') ?? undefined, env);
+  await enforceAuthLimit(env, request, operator === undefined, now);
+  if (operator === undefined) throw unauthorized();
+  return operator;
+}
+
 /**
  * For public routes that show operators more: no Authorization header means the public
  * view; a header that does not authenticate is a 401 (a mistyped token should not quietly
  * show the redacted view to the operator who sent it).
  */
-export function identifyOperator(): MiddlewareHandler<{
+export function identifyOperator(options: AuthOptions = {}): MiddlewareHandler<{
   Bindings: MonitorEnv;
   Variables: OperatorVariables;
 }> {
+  const now = options.now ?? (() => new Date());
   return async (c, next) => {
-    const header = c.req.header('authorization');
-    if (header === undefined) {
+    if (c.req.header('authorization') === undefined) {
       c.set('operator', undefined);
       return next();
     }
-    const operator = await operatorFromHeader(header, c.env);
-    if (operator === undefined) throw unauthorized();
-    c.set('operator', operator);
+    c.set('operator', await authenticateRequest(c.req.raw, c.env, now()));
     return next();
   };
 }
 
 /** For operator-only routes: 401 with `WWW-Authenticate: Bearer`, the same whatever the reason. */
-export function requireOperator(): MiddlewareHandler<{
+export function requireOperator(options: AuthOptions = {}): MiddlewareHandler<{
   Bindings: MonitorEnv;
   Variables: OperatorVariables;
 }> {
+  const now = options.now ?? (() => new Date());
   return async (c, next) => {
-    const operator = await operatorFromHeader(c.req.header('authorization'), c.env);
-    if (operator === undefined) throw unauthorized();
-    c.set('operator', operator);
+    c.set('operator', await authenticateRequest(c.req.raw, c.env, now()));
     return next();
   };
 }

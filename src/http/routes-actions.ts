@@ -12,7 +12,7 @@ import { monitorStateStub } from '../durable/monitor-state';
 import type { AppBindings, AppDependencies } from './app-env';
 import { requireIncident, valueOrProblem } from './incident-access';
 import { readJsonBody } from './json-body';
-import { operatorFromHeader, unauthorized, type Operator } from './operator-auth';
+import { authenticateRequest, type Operator } from './operator-auth';
 import { HttpProblem } from './problem';
 import { clientIpOf, enforceRateLimit, MUTATION_RATE_LIMIT } from './rate-limit';
 import {
@@ -26,12 +26,14 @@ import {
 
 type IncidentStub = Awaited<ReturnType<typeof requireIncident>>;
 
-/** Rate limit by IP, authenticate, rate limit by token: in that order. */
+/**
+ * Rate limit by IP, authenticate (counting failures per IP, as every authenticated route
+ * does), rate limit by token: in that order.
+ */
 function guardMutation(deps: AppDependencies): MiddlewareHandler<AppBindings> {
   return async (c, next) => {
     await enforceRateLimit(c.env, `ip:${clientIpOf(c.req.raw)}`, MUTATION_RATE_LIMIT, deps.now());
-    const operator = await operatorFromHeader(c.req.header('authorization'), c.env);
-    if (operator === undefined) throw unauthorized();
+    const operator = await authenticateRequest(c.req.raw, c.env, deps.now());
     await enforceRateLimit(c.env, `token:${operator.name}`, MUTATION_RATE_LIMIT, deps.now());
     c.set('operator', operator);
     return next();

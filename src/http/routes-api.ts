@@ -11,6 +11,7 @@ import {
   incidentNotFound,
   listIncidents,
   requireIncident,
+  requirePublicIncident,
   valueOrProblem,
 } from './incident-access';
 import { isRedacted, publicIncidentDetailOf, publicIncidentOf } from './incident-views';
@@ -34,7 +35,7 @@ export function registerApiRoutes(app: Hono<AppBindings>, deps: AppDependencies)
     if (!c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-store');
   });
 
-  app.get('/api/status', readOnlyCors(), identifyOperator(), async (c) => {
+  app.get('/api/status', readOnlyCors(), identifyOperator(deps), async (c) => {
     const now = deps.now();
     const sources = await loadStatusSources(c.env, now);
     const report = buildStatusReport(sources, {
@@ -44,7 +45,7 @@ export function registerApiRoutes(app: Hono<AppBindings>, deps: AppDependencies)
     return c.json(report);
   });
 
-  app.get('/api/incidents', readOnlyCors(), identifyOperator(), async (c) => {
+  app.get('/api/incidents', readOnlyCors(), identifyOperator(deps), async (c) => {
     const query = parseInput(ListIncidentsQuerySchema, c.req.query(), 'query');
     const states = STATES[query.state];
     const incidents = await listIncidents(c.env, {
@@ -59,17 +60,22 @@ export function registerApiRoutes(app: Hono<AppBindings>, deps: AppDependencies)
     });
   });
 
-  app.get('/api/incidents/:id', readOnlyCors(), identifyOperator(), async (c) => {
+  app.get('/api/incidents/:id', readOnlyCors(), identifyOperator(deps), async (c) => {
     const id = parseInput(IncidentIdSchema, c.req.param('id'), 'incident id');
-    const stub = await requireIncident(c.env, id);
+    if (c.var.operator) {
+      const stub = await requireIncident(c.env, id);
+      return c.json(valueOrProblem<IncidentDetail>(await stub.get()));
+    }
+    // Answering for an undisclosed private incident would confirm a guessed URL (id = hash);
+    // so would answering it more slowly than an unknown id: both end in the index.
+    const stub = await requirePublicIncident(c.env, id);
     const detail = valueOrProblem<IncidentDetail>(await stub.get());
-    if (c.var.operator) return c.json(detail);
-    // Answering for an undisclosed private incident would confirm a guessed URL (id = hash).
+    // Disclosure is never undone, but the index may lag a moment behind the incident.
     if (isRedacted(detail.incident)) throw incidentNotFound();
-    return c.json(publicIncidentDetailOf(detail.incident));
+    return c.json(publicIncidentDetailOf(detail.incident, detail.subjects));
   });
 
-  app.get('/api/incidents/:id/postmortem.md', requireOperator(), async (c) => {
+  app.get('/api/incidents/:id/postmortem.md', requireOperator(deps), async (c) => {
     const id = parseInput(IncidentIdSchema, c.req.param('id'), 'incident id');
     const stub = await requireIncident(c.env, id);
     const markdown = valueOrProblem<string>(await stub.postmortem());
@@ -79,7 +85,7 @@ export function registerApiRoutes(app: Hono<AppBindings>, deps: AppDependencies)
     });
   });
 
-  app.get('/api/sweeps/latest', readOnlyCors(), identifyOperator(), async (c) => {
+  app.get('/api/sweeps/latest', readOnlyCors(), identifyOperator(deps), async (c) => {
     const latest = await monitorStateStub(c.env).latestSweep();
     if (latest === undefined) throw new HttpProblem('not-found', 'No sweep has finished yet.');
     return c.json(c.var.operator ? latest : publicSweepOf(latest));

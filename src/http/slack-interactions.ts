@@ -1,5 +1,5 @@
 /**
- * `POST /slack/interactions`: the Acknowledge and Resolve buttons of Slack alerts.
+ * `POST /slack/interactions`: the Acknowledge, Resolve (and Disclose) buttons of Slack alerts.
  *
  * Slack signs each request (SLACK_SIGNING_SECRET, two space-separated while rotating) and
  * wants an answer within 3 seconds. So the route verifies the signature and the timestamp
@@ -9,6 +9,9 @@
  * message is replaced by its new state (or the user is told why not) via `response_url`.
  * Bad signature, stale timestamp and replay answer 401; a malformed payload 400; nothing
  * changes in any of those cases. Without SLACK_SIGNING_SECRET the route does not exist.
+ * Anyone may acknowledge; resolving or disclosing a private (security) incident is for the
+ * users SLACK_OPERATORS names (core/slack-interaction.ts). Anyone else gets an ephemeral
+ * reply saying so, and the refusal is written in the incident's timeline.
  */
 import type { Hono } from 'hono';
 import { createAlertMessage } from '../core/alerts';
@@ -16,7 +19,12 @@ import type { IncidentRecord } from '../core/incident';
 import type { IncidentRefusal } from '../core/incident-lifecycle';
 import { DEFAULT_INCIDENT_CONFIG, parseIncidentConfig } from '../core/incident-config';
 import type { Result } from '../core/result';
-import { parseSlackInteraction, type SlackIncidentAction } from '../core/slack-interaction';
+import {
+  decideSlackAction,
+  parseSlackInteraction,
+  parseSlackOperators,
+  type SlackIncidentAction,
+} from '../core/slack-interaction';
 import { renderSlackMessage } from '../core/slack-message';
 import {
   parseSlackSigningSecrets,
@@ -78,6 +86,14 @@ export function registerSlackInteractions(
   });
 }
 
+type IncidentStub = NonNullable<Awaited<ReturnType<typeof incidentStubById>>>;
+
+const PAST: Record<SlackIncidentAction['action'], string> = {
+  acknowledge: 'Acknowledged',
+  resolve: 'Resolved',
+  disclose: 'Disclosed',
+};
+
 /** Acts on the incident, then answers the user in Slack. Never throws (it runs in waitUntil). */
 async function performAction(
   env: MonitorEnv,
@@ -88,15 +104,10 @@ async function performAction(
   let reply: Record<string, unknown>;
   try {
     const stub = await incidentStubById(env, action.incidentId);
-    const result: Result<IncidentRecord, IncidentRefusal> =
+    reply =
       stub === undefined
-        ? { ok: false, error: { kind: 'not-found' } }
-        : action.action === 'acknowledge'
-          ? await stub.acknowledge(action.actor)
-          : await stub.resolve(action.actor);
-    reply = result.ok
-      ? replacement(env, result.value, action, requestOrigin)
-      : ephemeral(`Could not ${action.action}: ${problemOfRefusal(result.error).detail}`);
+        ? ephemeral(`Could not ${action.action}: ${problemOfRefusal({ kind: 'not-found' }).detail}`)
+        : await actOn(env, stub, action, requestOrigin);
   } catch (error) {
     console.error(`slack interaction failed: ${error instanceof Error ? error.name : 'error'}`);
     reply = ephemeral(`Could not ${action.action}: the monitor failed; try again or use the API.`);
@@ -117,11 +128,46 @@ async function performAction(
   }
 }
 
+/** Checks who may do what, does it (or records the refusal), and says how it went. */
+async function actOn(
+  env: MonitorEnv,
+  stub: IncidentStub,
+  action: SlackIncidentAction,
+  requestOrigin: string,
+): Promise<Record<string, unknown>> {
+  const current = await stub.get();
+  if (!current.ok)
+    return ephemeral(`Could not ${action.action}: ${problemOfRefusal(current.error).detail}`);
+  const decision = decideSlackAction(
+    action,
+    current.value.incident,
+    parseSlackOperators(env.SLACK_OPERATORS),
+  );
+  if (decision.kind === 'refused') {
+    await stub.recordRefusal(action.actor, action.action, decision.reason);
+    return ephemeral(`Could not ${action.action}: ${decision.reason}.`);
+  }
+  const result: Result<IncidentRecord, IncidentRefusal> =
+    action.action === 'acknowledge'
+      ? await stub.acknowledge(decision.actor)
+      : action.action === 'resolve'
+        ? await stub.resolve(decision.actor, decision.note)
+        : await stub.disclose(decision.actor);
+  if (!result.ok)
+    return ephemeral(`Could not ${action.action}: ${problemOfRefusal(result.error).detail}`);
+  if (action.action === 'disclose')
+    return ephemeral(
+      `${PAST.disclose} by ${decision.actor}: the incident's details are now public.`,
+    );
+  return replacement(env, result.value, action, decision.actor, requestOrigin);
+}
+
 /** The clicked message, re-rendered in the incident's new state (its buttons follow it). */
 function replacement(
   env: MonitorEnv,
   record: IncidentRecord,
   action: SlackIncidentAction,
+  actor: string,
   requestOrigin: string,
 ): Record<string, unknown> {
   const config = parseIncidentConfig({ ...env });
@@ -130,9 +176,7 @@ function replacement(
     record,
     action.action === 'acknowledge' ? 'acknowledged' : 'resolved',
     { runbookBaseUrl: links.runbookBaseUrl, publicUrl: links.publicUrl || requestOrigin },
-    {
-      detail: `${action.action === 'acknowledge' ? 'Acknowledged' : 'Resolved'} by ${action.actor}`,
-    },
+    { detail: `${PAST[action.action]} by ${actor}` },
   );
   return { replace_original: true, ...renderSlackMessage(message) };
 }

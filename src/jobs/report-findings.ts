@@ -1,15 +1,28 @@
 /**
- * Hands a sweep's findings to their incidents: each finding goes to the IncidentObject of
- * its fingerprint (opened, updated or reopened there), and every open incident the sweep
- * checked but did not see is told so (a clean sweep, towards auto-resolve).
+ * Hands a sweep's findings to their incidents: findings that share a cause become one
+ * grouped incident (src/core/incident-grouping.ts), each report goes to the IncidentObject
+ * of its fingerprint (opened, updated or reopened there), and every open incident the sweep
+ * checked but did not see is told so (a clean sweep, towards auto-resolve). At most
+ * ALERT_CAP_PER_SWEEP incidents alert, most severe first; the others' alerts are held back
+ * in their timelines and one alert on the most severe of them says so
+ * (src/core/incident-alert-cap.ts).
  *
- * Contract: safe to call twice for one sweep (incidents deduplicate by sweep id). A failure
- * for one incident does not stop the others; after all ran, it is thrown as a
- * `ReportFindingsError` carrying what did succeed.
+ * Contract: safe to call twice for one sweep (incidents deduplicate by sweep id, the cap
+ * alert is sent once per sweep). A failure for one incident does not stop the others;
+ * after all ran, it is thrown as a `ReportFindingsError` carrying what did succeed.
  */
-import type { Finding, FindingKind } from '../core/findings';
-import { mostSevere } from '../core/findings';
+import {
+  AlertAllowance,
+  describeHeldAlerts,
+  orderForAlerting,
+  sortHeld,
+  type HeldAlert,
+} from '../core/incident-alert-cap';
+import { DEFAULT_ALERT_CAP_PER_SWEEP, parseIncidentConfig } from '../core/incident-config';
+import { planIncidentReports, type IncidentReport } from '../core/incident-grouping';
+import type { Finding, FindingKind, Severity } from '../core/findings';
 import type { MonitorEnv } from '../env';
+import type { OpenIncidentRef } from '../durable/incident-index';
 import { incidentIndexStub, incidentStubFor } from '../durable/incident-stubs';
 
 export interface SweepFindings {
@@ -44,48 +57,76 @@ export class ReportFindingsError extends Error {
 /** Incidents contacted at a time: each is a subrequest. */
 const CONCURRENCY = 6;
 
+/** What one incident call reports back for the cap. */
+interface Tallied {
+  readonly incidentId: string;
+  readonly fingerprint: string;
+  readonly kind: FindingKind;
+  readonly severity: Severity;
+  readonly alerts: { readonly queued: readonly string[]; readonly held: readonly string[] };
+}
+
 export async function reportSweepFindings(
   env: MonitorEnv,
   sweep: SweepFindings,
 ): Promise<SweepReportOutcome> {
   const outcome: SweepReportOutcome = { opened: [], updated: [], reopened: [] };
   const failures: unknown[] = [];
-  const byFingerprint = new Map<string, Finding>();
-  for (const finding of sweep.findings) {
-    const seen = byFingerprint.get(finding.fingerprint);
-    // Two sightings of one problem in one sweep: keep the more severe.
-    if (seen === undefined || mostSevere(seen.severity, finding.severity) !== seen.severity) {
-      byFingerprint.set(finding.fingerprint, finding);
+  const allowance = new AlertAllowance(alertCapOf(env));
+  const held: HeldAlert[] = [];
+  const tally = (result: Tallied) => {
+    if (result.alerts.held.length > 0)
+      held.push({ ...result, events: result.alerts.held as HeldAlert['events'] });
+    return result.alerts.queued.length > 0 ? 1 : 0;
+  };
+
+  const open = await incidentIndexStub(env).openIncidents();
+  const openSeverity = new Map(open.map((ref) => [ref.fingerprint, ref.severity]));
+  const reports = orderForAlerting(
+    planIncidentReports(sweep.findings, new Set(openSeverity.keys())),
+    openSeverity,
+  );
+  await inBatches(reports, allowance, failures, async (report: IncidentReport, hold) => {
+    const { finding, members } = report;
+    const result = await incidentStubFor(env, finding.fingerprint).observe(finding, sweep.sweepId, {
+      holdAlerts: hold,
+      ...(members !== undefined && { members }),
+    });
+    if (!result.ok) throw new Error(`${finding.fingerprint}: ${JSON.stringify(result.error)}`);
+    outcome[result.value.outcome].push(result.value.incidentId);
+    return tally({ ...result.value, fingerprint: finding.fingerprint, kind: finding.kind });
+  });
+
+  const reported = new Set(reports.map((report) => report.finding.fingerprint));
+  const checked = sweep.checkedKinds === undefined ? undefined : new Set(sweep.checkedKinds);
+  const clean = open.filter(
+    (ref) => !reported.has(ref.fingerprint) && (checked === undefined || checked.has(ref.kind)),
+  );
+  await inBatches(clean, allowance, failures, async (ref: OpenIncidentRef, hold) => {
+    const result = await incidentStubFor(env, ref.fingerprint).cleanSweep(sweep.sweepId, {
+      holdAlerts: hold,
+    });
+    if (!result.ok) throw new Error(`${ref.fingerprint}: ${JSON.stringify(result.error)}`);
+    return tally({
+      ...result.value,
+      incidentId: ref.id,
+      fingerprint: ref.fingerprint,
+      kind: ref.kind,
+    });
+  });
+
+  const [carrier] = sortHeld(held);
+  if (carrier !== undefined) {
+    try {
+      const sent = await incidentStubFor(env, carrier.fingerprint).alertsHeld(
+        sweep.sweepId,
+        describeHeldAlerts(allowance, held),
+      );
+      if (!sent.ok) failures.push(new Error(`cap alert: ${JSON.stringify(sent.error)}`));
+    } catch (error) {
+      failures.push(error);
     }
   }
-  await inBatches(
-    [...byFingerprint.values()],
-    async (finding) => {
-      const result = await incidentStubFor(env, finding.fingerprint).observe(
-        finding,
-        sweep.sweepId,
-      );
-      if (result.ok) outcome[result.value.outcome].push(result.value.incidentId);
-      else failures.push(new Error(`${finding.fingerprint}: ${JSON.stringify(result.error)}`));
-    },
-    failures,
-  );
-
-  const checked = sweep.checkedKinds === undefined ? undefined : new Set(sweep.checkedKinds);
-  const open = await incidentIndexStub(env).openIncidents();
-  const clean = open.filter(
-    (ref) =>
-      !byFingerprint.has(ref.fingerprint) && (checked === undefined || checked.has(ref.kind)),
-  );
-  await inBatches(
-    clean,
-    async (ref) => {
-      const result = await incidentStubFor(env, ref.fingerprint).cleanSweep(sweep.sweepId);
-      if (!result.ok)
-        failures.push(new Error(`${ref.fingerprint}: ${JSON.stringify(result.error)}`));
-    },
-    failures,
-  );
 
   if (failures.length > 0) {
     throw new ReportFindingsError(`${failures.length} incident update(s) failed`, outcome, {
@@ -95,13 +136,30 @@ export async function reportSweepFindings(
   return outcome;
 }
 
+/** ALERT_CAP_PER_SWEEP, or its default when the setting does not parse. */
+function alertCapOf(env: MonitorEnv): number {
+  const parsed = parseIncidentConfig({ ...env });
+  return parsed.ok ? parsed.value.alertCapPerSweep : DEFAULT_ALERT_CAP_PER_SWEEP;
+}
+
+/**
+ * Runs `work` over `items`, a few at a time. In each batch only as many calls as the
+ * allowance has left may alert (`hold` is false for them); the calls report how many
+ * incidents did alert, which the allowance then spends. So the cap is never passed.
+ */
 async function inBatches<T>(
   items: readonly T[],
-  work: (item: T) => Promise<void>,
+  allowance: AlertAllowance,
   failures: unknown[],
+  work: (item: T, hold: boolean) => Promise<number>,
 ): Promise<void> {
   for (let start = 0; start < items.length; start += CONCURRENCY) {
-    const settled = await Promise.allSettled(items.slice(start, start + CONCURRENCY).map(work));
-    for (const result of settled) if (result.status === 'rejected') failures.push(result.reason);
+    const allowed = allowance.remaining;
+    const batch = items.slice(start, start + CONCURRENCY);
+    const settled = await Promise.allSettled(batch.map((item, i) => work(item, i >= allowed)));
+    for (const result of settled) {
+      if (result.status === 'rejected') failures.push(result.reason);
+      else allowance.spend(result.value);
+    }
   }
 }
