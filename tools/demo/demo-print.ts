@@ -107,9 +107,10 @@ export function afterReset(incident: IncidentSummary | undefined): string {
 
 /** A routine event: each phase and what it opened, how it closed, and the verdict. */
 export function printRoutine(run: RoutineRun): void {
-  for (const { phase, sweeps, opened } of run.phases) {
-    const what =
-      opened.length === 0 ? style.dim('nothing opened') : opened.map(incidentLine).join(', ');
+  for (const { phase, sweeps, opened, seenAgain } of run.phases) {
+    const again = seenAgain.map((incident) => `${incidentLine(incident)} seen again`);
+    const all = [...opened.map(incidentLine), ...again];
+    const what = all.length === 0 ? style.dim('nothing opened') : all.join(', ');
     say(
       `    ${style.dim('phase')}     ${phase.what}, ${sweeps.length} sweep${sweeps.length === 1 ? '' : 's'}: ${what}`,
     );

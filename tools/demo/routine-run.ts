@@ -23,6 +23,8 @@ export interface PhaseRun {
   readonly sweeps: readonly SweepSummary[];
   /** Incidents this phase opened, as they were at its end. */
   readonly opened: readonly IncidentSummary[];
+  /** Incidents open before the scenario that this phase's sweeps saw again. */
+  readonly seenAgain: readonly IncidentSummary[];
 }
 
 export interface RoutineRun {
@@ -32,6 +34,11 @@ export interface RoutineRun {
   readonly opened: readonly IncidentSummary[];
   /** Of those, the ones not resolved at the end. */
   readonly leftOpen: readonly IncidentSummary[];
+  /**
+   * Incidents older than the scenario that its phases saw again: the event was reported,
+   * only on an incident another attack had left open.
+   */
+  readonly seenAgain: readonly IncidentSummary[];
   /** Sweeps after the last phase until nothing was left open (or the bound). */
   readonly closingSweeps: number;
   /** The bound on them: the clean sweeps that close a notice, plus one. */
@@ -69,11 +76,17 @@ export async function runRoutine(
     return earlier === undefined || (earlier.state === 'resolved' && incident.state !== 'resolved');
   };
   const caused = new Set<string>();
+  const seenAgain = new Map<string, IncidentSummary>();
+  let inPhase = true;
   const sweepOnce = async () => {
     const summary = await stack.monitor.sweep(TIMEOUTS.sweepMs);
     step('letting hash jobs and containment settle');
     const now = await settle(stack);
-    for (const incident of now) if (isCaused(incident)) caused.add(incident.id);
+    for (const incident of now) {
+      if (isCaused(incident)) caused.add(incident.id);
+      else if (inPhase && incident.lastSeen !== before.get(incident.id)?.lastSeen)
+        seenAgain.set(incident.id, incident);
+    }
     return summary;
   };
 
@@ -82,6 +95,7 @@ export async function runRoutine(
   for (const phase of scenario.phases) {
     step(phase.what);
     const known = new Set(caused);
+    const knownAgain = new Set(seenAgain.keys());
     for (const command of phase.commands) await stack.site.apply(command);
     const sweeps: SweepSummary[] = [];
     for (let number = 0; number < (phase.sweeps ?? 1); number += 1) {
@@ -94,8 +108,10 @@ export async function runRoutine(
       phase,
       sweeps,
       opened: all.filter((incident) => caused.has(incident.id) && !known.has(incident.id)),
+      seenAgain: [...seenAgain.values()].filter((incident) => !knownAgain.has(incident.id)),
     });
   }
+  inPhase = false;
 
   const closingBound = autoResolveSweeps(stack) + 1;
   let closingSweeps = 0;
@@ -116,6 +132,7 @@ export async function runRoutine(
     phases,
     opened,
     leftOpen: opened.filter((incident) => incident.state !== 'resolved'),
+    seenAgain: [...seenAgain.values()],
     closingSweeps,
     closingBound,
     lastSweep,
@@ -124,7 +141,8 @@ export async function runRoutine(
 }
 
 /**
- * What does not meet the expectation: a P0 or P1 incident or alert, an incident left open,
+ * What does not meet the expectation: a P0 or P1 incident or alert (or an older P0/P1
+ * incident the event was seen as again), an incident left open,
  * a phase that opened more incidents than it has causes (or fewer than it must), a release
  * not watched at the end. Empty when the scenario behaved.
  */
@@ -132,8 +150,12 @@ export function judgeRoutine(run: RoutineRun): string[] {
   const problems: string[] = [];
   const describe = (incident: IncidentSummary) =>
     `${incident.kind} ${incident.severity} ${incident.state} on ${incident.subject}`;
-  const serious = run.opened.filter((one) => one.severity === 'P0' || one.severity === 'P1');
+  const isSerious = (one: IncidentSummary) => one.severity === 'P0' || one.severity === 'P1';
+  const serious = run.opened.filter(isSerious);
   if (serious.length > 0) problems.push(`P0/P1 incidents: ${serious.map(describe).join('; ')}`);
+  const again = run.seenAgain.filter(isSerious);
+  if (again.length > 0)
+    problems.push(`P0/P1 incidents seen again (already open): ${again.map(describe).join('; ')}`);
   const ids = new Set(run.opened.map((incident) => incident.id));
   const seriousAlerts = run.alerts.filter(
     (alert) =>
