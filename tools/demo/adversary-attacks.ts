@@ -62,7 +62,10 @@ export function adversaryScenarios(target: AttackTarget): AttackScenario[] {
   // end its line's support in the eyes of a monitor that believed index.json.
   const lts = target.lts ?? {};
   const ltsRelease = [w2, ...watched].find((version) => lts[version]) ?? w2;
-  const substituted = unusedVersion(newest, target.releases);
+  // Two new releases: the donor is signed today too, so only the binding of names to the
+  // release can tell (an older donor's signature would also predate the new release).
+  const donor = unusedVersion(newest, target.releases);
+  const substituted = unusedVersion(newest, target.releases, 1);
   const unwatched = target.releases.filter((version) => !watched.includes(version));
   const [oldRelease] = unwatched;
 
@@ -204,14 +207,15 @@ export function adversaryScenarios(target: AttackTarget): AttackScenario[] {
     });
   }
 
-  // Last: the new release it publishes changes what "newest" means for the others.
+  // Last: the releases it publishes change what "newest" means for the others.
   scenarios.push({
     name: 'substitute-manifest: another release’s signed manifest',
-    what: `A new release ${substituted} is published whose SHASUMS256.txt, .sig and .asc are byte copies of ${newest}'s (validly signed, ${newest}'s file names), and one of its own artifacts is tampered.`,
+    what: `Two releases are published today, ${donor} and ${substituted}; ${substituted}'s SHASUMS256.txt, .sig and .asc are byte copies of ${donor}'s (validly signed today, ${donor}'s file names), and one of its own artifacts is tampered.`,
     how: 'A manifest pins only the release it names: every versioned file name must carry that version. Not bound is manifest-signature-invalid (P0), and nothing is pinned.',
     commands: [
+      { attack: 'promote-release', version: donor },
       { attack: 'promote-release', version: substituted },
-      { attack: 'substitute-manifest', version: substituted, from: newest },
+      { attack: 'substitute-manifest', version: substituted, from: donor },
       { attack: 'tamper-artifact', version: substituted, file: file(substituted, 0) },
     ],
     expect: { kind: 'manifest-signature-invalid', severity: 'P0', subject: shasums(substituted) },

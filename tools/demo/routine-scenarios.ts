@@ -48,11 +48,11 @@ export interface RoutineScenario {
 /** The expected result of every routine scenario, in words. */
 export const ROUTINE_EXPECTATION = 'no P0/P1, nothing left open';
 
-/** The release a routine scenario promotes: after the one the adversary list substitutes. */
+/** The release a routine scenario promotes: after the two the adversary list publishes. */
 export function promotedVersion(target: AttackTarget): string {
   const newest = target.releases[0];
   if (newest === undefined) throw new Error('the site publishes no release');
-  return unusedVersion(newest, target.releases, 1);
+  return unusedVersion(newest, target.releases, 2);
 }
 
 export function routineScenarios(target: AttackTarget): RoutineScenario[] {
