@@ -4,6 +4,7 @@
  */
 import type { HttpErrorKind, RedirectHop } from '../core/http-outcome';
 import type { Result } from '../core/result';
+import type { BodySink } from './dist-body';
 
 export type { HttpErrorKind, RedirectHop } from '../core/http-outcome';
 
@@ -95,6 +96,12 @@ export interface HashOptions {
   readonly expectedBytes?: number;
   /** Overrides the client's timeout for this call (large artifacts need longer). */
   readonly timeoutMs?: number;
+  /**
+   * Also hands every chunk to a sink (dist-verify --out writes the file as it hashes).
+   * Called once per attempt, so a retry starts a fresh copy; the chunk is valid only until
+   * the sink's promise settles.
+   */
+  readonly copy?: () => BodySink;
 }
 
 export interface DistClientStats {

@@ -212,8 +212,8 @@ export function createDistClient(options: DistClientOptions): DistClient {
       run({ url, method: 'GET', timeoutMs, read: readBytes(maxBytes) }),
     getText: (url, { maxBytes, timeoutMs }) =>
       run({ url, method: 'GET', timeoutMs, read: readText(maxBytes) }),
-    hashBody: (url, { expectedBytes, timeoutMs } = {}) =>
-      run({ url, method: 'GET', timeoutMs, read: readDigest(expectedBytes) }),
+    hashBody: (url, { expectedBytes, timeoutMs, copy } = {}) =>
+      run({ url, method: 'GET', timeoutMs, read: readDigest(expectedBytes, copy) }),
     stats: () => ({ ...counters }),
   };
 }

@@ -64,11 +64,25 @@ export function readText(maxBytes: number): BodyReader<TextResponse> {
   };
 }
 
-/** Streams the body through DigestStream: memory stays one chunk whatever the size. */
-export function readDigest(expectedBytes: number | undefined): BodyReader<HashedResponse> {
+/**
+ * Streams the body through DigestStream: memory stays one chunk whatever the size. With
+ * `copy`, each chunk also goes to a fresh sink of this attempt (after it is hashed).
+ */
+export function readDigest(
+  expectedBytes: number | undefined,
+  copy?: () => BodySink,
+): BodyReader<HashedResponse> {
   return async (response, meta, deadline, countBytes) => {
     const hasher = createHasher();
-    const read = await readInto(response, meta, deadline, countBytes, hasher.sink, expectedBytes);
+    const copySink = copy?.();
+    const sink: BodySink =
+      copySink === undefined
+        ? hasher.sink
+        : async (chunk) => {
+            await hasher.sink(chunk);
+            await copySink(chunk);
+          };
+    const read = await readInto(response, meta, deadline, countBytes, sink, expectedBytes);
     if (!read.ok) {
       hasher.abort();
       return read;

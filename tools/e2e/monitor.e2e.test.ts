@@ -29,6 +29,10 @@ import type { SweepSummary } from '../demo/monitor-client.ts';
 import { startStack } from '../demo/stack.ts';
 import type { Stack } from '../demo/stack.ts';
 import { sleep, waitUntil } from '../demo/waiting.ts';
+import { makeTempDir } from '../demo/processes.ts';
+import { buildCli, runCli, userNode } from './dist-verify-harness.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { verifyCheckpoint } from '../../src/core/tlog/checkpoint.ts';
 import { createTileReader } from '../../src/core/tlog/tile-reader.ts';
 
@@ -121,6 +125,35 @@ describe('the transparency log', () => {
       ),
     );
     assert.deepEqual([...types].sort(), ['artifact', 'manifest']);
+  });
+
+  // dist-verify's log witness against the real Worker's routes (lookup, tiles, checkpoint).
+  it('lets dist-verify --log find what the monitor verified (exit 0)', async () => {
+    const { monitor, logVerifierKey, distBaseUrl } = requireStack();
+    assert.ok(logVerifierKey, 'the stack made no log key');
+    const site = new URL(distBaseUrl).origin;
+    const keyFile = join(makeTempDir('dist-verify-keys'), 'release-keys.asc');
+    writeFileSync(keyFile, await (await fetch(`${site}/__control/public-key`)).text());
+    const [release = ''] = await requireStack().site.releases();
+    buildCli();
+    const run = await runCli(
+      userNode().path,
+      [
+        release,
+        '--download',
+        '--dist-url',
+        distBaseUrl,
+        '--keys',
+        keyFile,
+        '--log',
+        monitor.origin,
+        '--log-key',
+        logVerifierKey,
+      ],
+      { XDG_CACHE_HOME: makeTempDir('dist-verify-cache') },
+    );
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /transparency log .*: (\d+) of \1 hashes included/);
   });
 });
 
