@@ -4,7 +4,9 @@
  * followed by sweeps — and they share one expected result: **no P0, no P1, nothing left
  * open afterwards**. A low-severity notice is allowed, at most `maxNewIncidents` per phase
  * (one per cause), as long as it closes itself within the clean sweeps the monitor needs
- * (AUTO_RESOLVE_CLEAN_SWEEPS).
+ * (AUTO_RESOLVE_CLEAN_SWEEPS); where the README documents one (`artifact-rebaselined` for
+ * the origin fallback or a re-upload, `cache-stale` for a missing purge), `minNewIncidents`
+ * requires it, which also proves the monitor saw the event at all.
  *
  * Besides, one production behaviour that is a real problem and must be found: a 404 the
  * edge may cache (`cacheable404Scenario`).
@@ -71,6 +73,8 @@ export function routineScenarios(target: AttackTarget): RoutineScenario[] {
         {
           what: `R2 down: ${artifacts.length} artifacts served from the origin fallback`,
           commands: [{ attack: 'origin-fallback' }],
+          // The documented notice (README: one P3 per cause): proof the monitor saw it.
+          minNewIncidents: 1,
           maxNewIncidents: 1,
         },
         { what: 'R2 back', commands: [{ attack: 'reset' }], maxNewIncidents: 1 },
@@ -90,6 +94,8 @@ export function routineScenarios(target: AttackTarget): RoutineScenario[] {
         {
           what: `${promoted} promoted without a purge`,
           commands: [{ attack: 'promote-release', version: promoted }],
+          // The documented cache-stale notice: proof the monitor saw the stale copy.
+          minNewIncidents: 1,
           maxNewIncidents: 1,
         },
         { what: 'cache purged', commands: [{ attack: 'purge' }], maxNewIncidents: 0 },
