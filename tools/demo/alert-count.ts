@@ -1,9 +1,10 @@
 /**
  * Pages per attack (issue 14: "a run of the demo's attacks should page a human about once
  * per attack"). Every alert the inbox got is attributed to the scenario that caused it: the
- * one during which its incident opened or reopened, whenever the alert arrives (an
- * escalation or an auto-resolve may come scenarios later); an alert about no such incident
- * (e.g. an alert cap's own message) goes to the scenario during which it arrived.
+ * one during which its incident opened or last reopened before the alert, whenever the
+ * alert arrives (an escalation or an auto-resolve may come scenarios later); an alert about
+ * no such incident (e.g. an alert cap's own message) goes to the scenario during which it
+ * arrived.
  *
  * A page is an event that asks a person to act: an incident opened, reopened, escalated or
  * raised in severity. Each is delivered once per channel (webhook, Slack), so pages are
@@ -70,12 +71,16 @@ export function countAlerts(
   windows: readonly ScenarioWindow[],
 ): Map<string, AlertCount> {
   const counts = new Map<string, AlertCount>(windows.map((window) => [window.name, NONE]));
-  const owner = new Map<string, string>();
-  for (const window of windows) for (const id of window.incidents) owner.set(id, window.name);
+  // An incident reopened by a later scenario has several: each alert goes to the last one
+  // that had started when it arrived.
+  const causers = new Map<string, ScenarioWindow[]>();
+  for (const window of windows)
+    for (const id of window.incidents) causers.set(id, [...(causers.get(id) ?? []), window]);
+  const latestStarted = (list: readonly ScenarioWindow[], index: number) =>
+    [...list].reverse().find((window) => window.alertsBefore <= index) ?? list[0];
   for (const [index, alert] of alerts.entries()) {
-    const byIncident = alert.incidentId === undefined ? undefined : owner.get(alert.incidentId);
-    const byTime = [...windows].reverse().find((window) => window.alertsBefore <= index)?.name;
-    const name = byIncident ?? byTime;
+    const byIncident = alert.incidentId === undefined ? undefined : causers.get(alert.incidentId);
+    const name = latestStarted(byIncident ?? windows, index)?.name;
     if (name === undefined) continue;
     const count = counts.get(name) ?? NONE;
     counts.set(name, {

@@ -102,7 +102,7 @@ export function afterReset(incident: IncidentSummary | undefined): string {
   if (incident.security || incident.severity === 'P0' || incident.severity === 'P1') {
     return 'The incident stays open until a person resolves it: that is correct.';
   }
-  return 'The incident stays open; being P2, it resolves itself after 3 clean sweeps.';
+  return `The incident stays open; being ${incident.severity}, it resolves itself after 3 clean sweeps.`;
 }
 
 /** A routine event: each phase and what it opened, how it closed, and the verdict. */
@@ -119,6 +119,16 @@ export function printRoutine(run: RoutineRun): void {
   say(
     `    ${style.dim('closing')}   ${run.closingSweeps} more sweep${run.closingSweeps === 1 ? '' : 's'} (at most ${run.closingBound}): ${closed} of ${run.opened.length} closed by themselves`,
   );
+  const ids = new Set([...run.opened, ...run.seenAgain].map((incident) => incident.id));
+  const alerts = run.alerts.filter(
+    (alert) => alert.incidentId !== undefined && ids.has(alert.incidentId),
+  );
+  const webhooks = alerts.filter((alert) => alert.channel === 'webhook');
+  if (webhooks.length === 0) say(`    ${style.dim('alerts')}    none`);
+  for (const [index, alert] of webhooks.entries())
+    say(`    ${style.dim(index === 0 ? 'alerts' : '      ')}    ${alertLine(alert)}`);
+  const slack = alerts.length - webhooks.length;
+  if (slack > 0) say(`              ${style.dim(`and ${slack} Slack posts about the same`)}`);
   const problems = judgeRoutine(run);
   if (problems.length === 0) say(`  ${OK} ${ROUTINE_EXPECTATION}`);
   for (const problem of problems) say(`  ${FAIL} ${style.red(problem)}`);
