@@ -27,7 +27,12 @@ import { reportManifestSilences } from './sweep-silence';
 import { enqueueHashJobs, planRotationJobs } from './hash-planning';
 import { flushSweepLog } from './log-entries';
 import { reportSweepFindings } from './report-findings';
-import { sweepCacheDifferential } from './sweep-cache';
+import {
+  reconcileRegionalStaleness,
+  sweepCacheDifferential,
+  sweepErrorCanary,
+} from './sweep-cache';
+import { createKvStalenessStore } from '../adapters/staleness-store';
 import {
   addFinding,
   addFindings,
@@ -146,7 +151,12 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       newest === undefined
         ? undefined
         : { version: newest, pin: await ctx.pins.getRelease(newest) },
+      {
+        ...(history?.highestVersion !== undefined && { highestSeen: history.highestVersion }),
+        staleness: createKvStalenessStore(env.PINS),
+      },
     );
+    await sweepErrorCanary(ctx);
 
     const tally = tallySnapshot(ctx);
     const outcome = classifyAvailability(tally);
@@ -171,6 +181,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
     );
     // After the single-vantage availability, so regional findings merge with it by fingerprint.
     await sweepRegions(ctx, env, index.watched, options);
+    reconcileRegionalStaleness(ctx);
     if (index.nextHistory) await state.setIndexHistory(index.nextHistory);
 
     const rotation = await planRotationJobs(env, ctx, index.entries, trust);
@@ -192,7 +203,9 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
     const findings = [...ctx.findings.values()];
     await reportSweepFindings(env, {
       sweepId,
-      findings,
+      // The inline hash jobs' findings again (already reported by them): an incident seen in
+      // this sweep is not counted clean by it, e.g. a notice its own hashing raised.
+      findings: [...findings, ...inline.findings],
       now: startedAt,
       checkedKinds: FINDING_KIND_NAMES.filter(
         (kind) => kind !== 'artifact-hash-mismatch' && kind !== 'artifact-unverifiable',

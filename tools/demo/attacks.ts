@@ -52,6 +52,11 @@ export interface AttackScenario {
   readonly checks?: readonly AttackCheck[];
   /** Whether `npm run demo` shows it (default true): some need a site the demo does not run. */
   readonly inDemo?: boolean;
+  /**
+   * A routine event, not an attack: the monitor raises a notice once and closes it itself
+   * (it is not seen again on the next sweep).
+   */
+  readonly closesItself?: boolean;
 }
 
 export interface AttackTarget {
@@ -215,7 +220,7 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
     {
       name: 'poison-cache: artifact',
       what: `The cache serves other bytes for ${newest}/${small}, with the same size, ETag and Last-Modified; the origin is clean.`,
-      how: 'Each sweep fetches its smallest artifacts twice, through the cache and around it, and compares the bytes (hashing would see it too, but only on its rotation).',
+      how: 'Each sweep fetches its smallest artifacts twice, through the cache and around it, and hashes both: the origin is clean, so the cache is poisoned (P1, purge); users receive bytes that fail the signed hash, so artifact-hash-mismatch (P0) is raised beside it, never lowered to P1.',
       commands: [{ attack: 'poison-cache', path: `${newest}/${small}` }],
       expect: { kind: 'cache-poisoned', severity: 'P1', subject: url(`${newest}/${small}`) },
       needsHashing: false,
@@ -224,7 +229,7 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
     {
       name: 'poison-cache: index.json',
       what: 'The cached index.json differs from the origin (here: an older copy); the origin is clean.',
-      how: 'An index that looks rolled back is fetched again around the cache: the origin disagrees, so it is the cache that is poisoned.',
+      how: 'An index that looks rolled back is fetched again around the cache: the origin disagrees, so it is the cache that is poisoned (an older copy than one already served is no missing purge).',
       commands: [{ attack: 'poison-cache', path: 'index.json' }],
       expect: { kind: 'cache-poisoned', severity: 'P1', subject: url('index.json') },
       needsHashing: false,
@@ -250,16 +255,17 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
     },
     {
       name: 'change-metadata',
-      what: `${newest}/${file(4)} gets a new ETag and Last-Modified; the bytes are the same.`,
-      how: "Each artifact's size, ETag and Last-Modified are pinned at first sight.",
+      what: `${newest}/${file(4)} gets a new ETag and Last-Modified; the bytes are the same (a re-upload).`,
+      how: 'A changed ETag or Last-Modified makes the monitor hash the file at once: the signed bytes re-baseline the pin (audit record in the pin) and raise one public P3 notice per cause, which closes itself.',
       commands: [{ attack: 'change-metadata', path: `${newest}/${file(4)}` }],
       expect: {
-        kind: 'artifact-metadata-changed',
-        severity: 'P1',
-        subject: url(`${newest}/${file(4)}`),
+        kind: 'artifact-rebaselined',
+        severity: 'P3',
+        subject: `${base}#republished`,
       },
-      needsHashing: false,
+      needsHashing: true,
       quick: false,
+      closesItself: true,
     },
   ];
 }
