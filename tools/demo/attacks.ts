@@ -94,17 +94,22 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
   const url = (path: string) => `${base}/${path}`;
   const shasums = (version: string) => url(`${version}/SHASUMS256.txt`);
   const small = target.smallestArtifact ?? file(5);
+  // Not one the cache differential samples (the two smallest): the poison-cache attack's
+  // P0 on its file would otherwise join this attack's open incident and page nobody. Nor
+  // one another attack here aims at (files 1, 3, 4).
+  const taken = [...(target.smallArtifacts?.slice(0, 2) ?? [small]), file(1), file(3), file(4)];
+  const tampered = files.find((name) => !taken.includes(name)) ?? file(0);
 
   return [
     {
       name: 'tamper-artifact',
-      what: `One byte of ${newest}/${file(0)} is flipped; its size, ETag and Last-Modified stay the same.`,
+      what: `One byte of ${newest}/${tampered} is flipped; its size, ETag and Last-Modified stay the same.`,
       how: 'Only hashing the bytes shows it: a queue consumer streams the file through SHA-256 and compares with the signed manifest.',
-      commands: [{ attack: 'tamper-artifact', version: newest, file: file(0) }],
+      commands: [{ attack: 'tamper-artifact', version: newest, file: tampered }],
       expect: {
         kind: 'artifact-hash-mismatch',
         severity: 'P0',
-        subject: url(`${newest}/${file(0)}`),
+        subject: url(`${newest}/${tampered}`),
       },
       needsHashing: true,
       quick: true,
