@@ -8,6 +8,7 @@ import { IncidentObject as IncidentObjectClass } from './durable/incident-object
 import { LogSequencer as LogSequencerClass } from './durable/log-sequencer';
 import { MonitorState as MonitorStateClass } from './durable/monitor-state';
 import { RegionProbe as RegionProbeClass } from './durable/region-probe';
+import { SnapshotWriter as SnapshotWriterClass } from './durable/snapshot-writer';
 import type { MonitorEnv } from './env';
 import { createApp } from './http/app';
 import { handleQueueBatch } from './jobs/hash-consumer';
@@ -24,6 +25,8 @@ export const RegionProbe = withDurableObjectSentry(RegionProbeClass);
 export type RegionProbe = RegionProbeClass;
 export const LogSequencer = withDurableObjectSentry(LogSequencerClass);
 export type LogSequencer = LogSequencerClass;
+export const SnapshotWriter = withDurableObjectSentry(SnapshotWriterClass);
+export type SnapshotWriter = SnapshotWriterClass;
 
 const app = createApp();
 

@@ -160,15 +160,29 @@ describe('handleHashBatch', () => {
     expect(detail.value.incident.observed).not.toContain(job.expectedSha256);
   });
 
-  it('calls a mismatch that only the cache serves cache-poisoned (P1), not a tampered artifact', async () => {
+  it('keeps a mismatch that only the cache serves a P0 artifact-hash-mismatch (users get those bytes) and adds cache-poisoned', async () => {
     const job = await jobFor(fileNumber(3));
     site.poisonCache(`/dist/${VERSION}/${job.name}`);
     const { batch } = batchOf([job]);
     await handleHashBatch(batch, env, { fetch: site.fetcher, sleep: noWait });
 
-    expect(await incidentsFor('artifact-hash-mismatch', job.url)).toEqual([]);
+    const [mismatch] = await incidentsFor('artifact-hash-mismatch', job.url);
+    expect(mismatch).toMatchObject({ kind: 'artifact-hash-mismatch', severity: 'P0' });
     const [incident] = await incidentsFor('cache-poisoned', job.url);
     expect(incident).toMatchObject({ kind: 'cache-poisoned', severity: 'P1' });
+    const detail = await incidentStubFor(env, `artifact-hash-mismatch ${job.url}`).get();
+    if (!detail.ok) throw new Error('incident not found');
+    expect(detail.value.incident.summary).toContain('purging the cache');
+  });
+
+  it('hashes the plain URL users download, not the cache-bypassing one', async () => {
+    const job = await jobFor(fileNumber(4));
+    site.clearRequestLog();
+    const { batch } = batchOf([job]);
+    await handleHashBatch(batch, env, { fetch: site.fetcher, sleep: noWait });
+    expect(site.requestLog.map((entry) => `${entry.method} ${entry.url}`)).toEqual([
+      `GET ${job.url}`,
+    ]);
   });
 
   it('retries a body cut short once and verifies it without a finding', async () => {

@@ -43,6 +43,22 @@ const failure = (fields: Partial<HashFailure> & Pick<HashFailure, 'kind'>): Hash
 });
 
 describe('judgeHashAttempt', () => {
+  // Issue 13 (c): every other mismatch fixture differs in its first digits, so a check of a
+  // prefix would pass them all. These differ only at the end.
+  it.each([
+    ['the last hex digit', `${'a'.repeat(63)}b`],
+    ['the last 16 hex digits', `${'a'.repeat(48)}${'b'.repeat(16)}`],
+    ['the second half', `${'a'.repeat(32)}${'b'.repeat(32)}`],
+  ])('finds a digest that differs from the signed one only in %s', (_where, served) => {
+    const verdict = judgeHashAttempt(job, body({ sha256: served }), 1);
+    expect(verdict.action).toBe('mismatch');
+    if (verdict.action !== 'mismatch') return;
+    expect(verdict.finding).toMatchObject({
+      kind: 'artifact-hash-mismatch',
+      evidence: { expectedSha256: EXPECTED, observedSha256: served },
+    });
+  });
+
   it.each([
     { case: 'the signed hash', attempt: body(), action: 'verified' },
     {

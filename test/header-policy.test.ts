@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ACCEPTED_POLICIES,
   checkResponseHeaders,
+  classifyResponse,
+  errorCanaryUrl,
   isAllowedRedirect,
   isForbiddenHeader,
   MAX_EVIDENCE_VALUE_CHARS,
@@ -40,6 +43,121 @@ describe('parseHeaderPolicy', () => {
       DISCLOSURE_HEADER_DENYLIST: [' X-Debug ', ''],
     });
     expect(parsed.disclosureDenylist).toEqual(['x-debug']);
+  });
+});
+
+describe('cache policy per response class, as the release worker sends it', () => {
+  const DIR = 'https://nodejs.org/dist/v24.11.1/';
+  const cases: {
+    name: string;
+    status: number;
+    method?: string;
+    url?: string;
+    cacheControl?: string;
+    violation: boolean;
+  }[] = [
+    // R2 sends the error policy on anything but a 200; the origin fallback passes the status
+    // on with the success policy: both are the worker's own answers.
+    { name: 'error policy on 304', status: 304, cacheControl: ERROR, violation: false },
+    { name: 'error policy on 206', status: 206, cacheControl: ERROR, violation: false },
+    { name: 'error policy on 412', status: 412, cacheControl: ERROR, violation: false },
+    { name: 'a made-up policy on 304', status: 304, cacheControl: 'max-age=9', violation: true },
+    { name: 'no header on 304', status: 304, violation: true },
+    {
+      name: 'error policy on OPTIONS',
+      status: 200,
+      method: 'OPTIONS',
+      cacheControl: ERROR,
+      violation: false,
+    },
+    {
+      name: 'success policy on OPTIONS',
+      status: 200,
+      method: 'OPTIONS',
+      cacheControl: SUCCESS,
+      violation: true,
+    },
+    {
+      name: 'success policy on a directory listing (R2)',
+      status: 200,
+      url: DIR,
+      cacheControl: SUCCESS,
+      violation: false,
+    },
+    {
+      name: 'error policy on a directory listing (fallback)',
+      status: 200,
+      url: DIR,
+      cacheControl: ERROR,
+      violation: false,
+    },
+    {
+      name: 'success policy on 404: an error cached at the edge',
+      status: 404,
+      cacheControl: SUCCESS,
+      violation: true,
+    },
+    { name: 'success policy on 410', status: 410, cacheControl: SUCCESS, violation: true },
+    { name: 'no header on 405 (the router’s bare 405)', status: 405, violation: false },
+    { name: 'error policy on 405', status: 405, cacheControl: ERROR, violation: false },
+    { name: 'success policy on 405', status: 405, cacheControl: SUCCESS, violation: true },
+    { name: 'no header on 416 (the R2 path’s bare 416)', status: 416, violation: false },
+    { name: 'no header on 503 (the platform’s error page)', status: 503, violation: false },
+    { name: 'success policy on 503', status: 503, cacheControl: SUCCESS, violation: true },
+  ];
+
+  it.each(cases)('$name', ({ status, method, url, cacheControl, violation }) => {
+    const headers: Record<string, string> =
+      cacheControl === undefined ? {} : { 'Cache-Control': cacheControl };
+    const findings = checkResponseHeaders(
+      { url: url ?? URL_, status, headers, ...(method !== undefined && { method }) },
+      policy,
+      NOW,
+    );
+    expect(findings.map((finding) => finding.kind)).toEqual(
+      violation ? ['cache-policy-violation'] : [],
+    );
+  });
+
+  it('names a cacheable error as such, with its class and the policies accepted', () => {
+    const [finding] = check(404, { 'cache-control': SUCCESS });
+    expect(finding?.summary).toContain('error the edge may cache');
+    expect(finding?.expected).toBe(ERROR);
+    expect(finding?.evidence).toMatchObject({
+      responseClass: 'not-found',
+      accepted: ['error'],
+      cacheableError: true,
+    });
+  });
+
+  it('classifies every status the worker answers with', () => {
+    expect(
+      [200, 206, 301, 304, 308, 400, 404, 405, 410, 412, 416, 500, 503].map((status) =>
+        classifyResponse({ url: URL_, status }),
+      ),
+    ).toEqual([
+      'file',
+      'partial-or-conditional',
+      'redirect',
+      'partial-or-conditional',
+      'redirect',
+      'other-error',
+      'not-found',
+      'method-not-allowed',
+      'not-found',
+      'partial-or-conditional',
+      'other-error',
+      'other-error',
+      'other-error',
+    ]);
+    expect(ACCEPTED_POLICIES.file).toEqual(['success']);
+    expect(ACCEPTED_POLICIES['not-found']).toEqual(['error']);
+  });
+
+  it('puts the error canary under the dist base URL, whatever its trailing slashes', () => {
+    expect(errorCanaryUrl('https://nodejs.org/dist/')).toBe(
+      'https://nodejs.org/dist/integrity-monitor-canary-404.txt',
+    );
   });
 });
 

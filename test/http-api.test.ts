@@ -206,6 +206,8 @@ describe('GET /api/sweeps/latest', () => {
       bytes: 123_456,
       availability: 'ok',
       findings: 1,
+      // Which public snapshot this answer comes from (src/http/routes-public.ts).
+      snapshot: { id: expect.any(String), version: 1, takenAt: summary.finishedAt },
     });
   });
 

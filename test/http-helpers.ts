@@ -1,7 +1,9 @@
 /**
  * Shared fixtures for the HTTP tests: the app with a test env (operator tokens set), a
  * request helper that sends a token and a client IP, sweep summaries to seed MonitorState,
- * and a P0 tampering incident opened through the incident engine's real entry point.
+ * and a P0 tampering incident opened through the incident engine's real entry point. Each
+ * seeding helper ends as a sweep ends: it publishes the public status snapshot, which is
+ * what the public routes read (src/jobs/publish-snapshot.ts).
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { createFinding, type Finding } from '../src/core/findings';
@@ -10,6 +12,7 @@ import type { SweepSummary } from '../src/core/sweep-summary';
 import { monitorStateStub } from '../src/durable/monitor-state';
 import type { MonitorEnv } from '../src/env';
 import { createApp, type AppDependencies } from '../src/http/app';
+import { publishSnapshot, recordSweepEnd } from '../src/jobs/publish-snapshot';
 import { reportSweepFindings } from '../src/jobs/report-findings';
 
 export const ALICE_TOKEN = 'alice-7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c2e';
@@ -87,13 +90,27 @@ export function sweepSummary(overrides: Partial<SweepSummary> = {}): SweepSummar
   };
 }
 
-/** Stores a finished sweep in MonitorState, as the sweep job does. */
+/**
+ * Stores a finished sweep in MonitorState and ends it as the sweep job does: the heartbeat,
+ * then a public snapshot taken when the sweep finished.
+ */
 export async function seedSweep(overrides: Partial<SweepSummary> = {}): Promise<SweepSummary> {
   const summary = sweepSummary(overrides);
   const state = monitorStateStub(testEnv);
   await state.beginSweep(summary.id, summary.startedAt);
   await state.finishSweep(summary);
+  await expectPublished(recordSweepEnd(testEnv, summary, new Date(summary.finishedAt)));
   return summary;
+}
+
+/** Publishes a public snapshot now (what a sweep's end or an operator action does). */
+export async function publishNow(at = new Date()): Promise<void> {
+  await expectPublished(publishSnapshot(testEnv, 'test', at));
+}
+
+async function expectPublished(outcome: ReturnType<typeof publishSnapshot>): Promise<void> {
+  const result = await outcome;
+  if (!result.ok) throw new Error(`the status snapshot was not published: ${result.error}`);
 }
 
 /** What a tampered artifact looks like; none of it may reach the public before disclosure. */
@@ -124,6 +141,7 @@ export function tamperFinding(now: Date): Finding {
 export async function openTamperIncident(now = new Date()): Promise<string> {
   const finding = tamperFinding(now);
   await reportSweepFindings(testEnv, { sweepId: 'sweep-tamper', findings: [finding], now });
+  await publishNow(now);
   return incidentIdOf(finding.fingerprint);
 }
 
@@ -144,6 +162,7 @@ export function missingFileFinding(now: Date): Finding {
 export async function openMissingFileIncident(now = new Date()): Promise<string> {
   const finding = missingFileFinding(now);
   await reportSweepFindings(testEnv, { sweepId: 'sweep-missing', findings: [finding], now });
+  await publishNow(now);
   return incidentIdOf(finding.fingerprint);
 }
 

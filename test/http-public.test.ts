@@ -11,6 +11,7 @@ import {
   json,
   openMissingFileIncident,
   openTamperIncident,
+  publishNow,
   seedSweep,
   testEnv,
 } from './http-helpers';
@@ -134,9 +135,17 @@ describe('GET /incidents.atom', () => {
   });
 
   it('is a valid empty feed without incidents', async () => {
+    await seedSweep();
     const feed = await (await call('/incidents.atom')).text();
     expect(feed).toContain('<feed xmlns="http://www.w3.org/2005/Atom">');
     expect(feed).not.toContain('<entry>');
+  });
+
+  it('asks to come back later before the first snapshot (its ids come with it)', async () => {
+    const response = await call('/incidents.atom');
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('60');
+    expect(await json(response)).toMatchObject({ title: 'Status temporarily unavailable' });
   });
 
   it('keeps an entry’s id when its incident is disclosed, and the id reveals nothing', async () => {
@@ -164,6 +173,7 @@ describe('GET /incidents.atom', () => {
       ),
     );
     await reportSweepFindings(testEnv, { sweepId: 'sweep-same-ms', findings, now });
+    await publishNow(now);
     const ids = entryIds(await (await call('/incidents.atom')).text());
     expect(ids).toHaveLength(2);
     expect(new Set(ids).size).toBe(2);
@@ -207,6 +217,8 @@ describe('GET /healthz', () => {
       sweeps: 1,
       phase: 'running',
       lastSuccessAt: summary.finishedAt,
+      // The sweep's end published the public snapshot (test/http-helpers.ts: seedSweep).
+      snapshotTakenAt: summary.finishedAt,
     });
   });
 

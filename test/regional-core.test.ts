@@ -242,6 +242,64 @@ describe('cross-region comparison', () => {
     ).toEqual([['weur']]);
   });
 
+  it('takes an ETag a hash proved for these bytes, or the origin fallback’s nginx form, as no difference: bytes decide', () => {
+    const head = (etag: string): ProbeCheckResult => ({
+      url: URL_A,
+      method: 'HEAD',
+      purpose: 'metadata',
+      expected: { size: 100, etag: '"pinned"', routineEtags: ['"proven-before"'] },
+      cached: { status: 200, length: 100, etag },
+    });
+    const nginx = `"6afd9344-${(100).toString(16)}"`;
+    for (const routine of ['"proven-before"', nginx]) {
+      expect(
+        compare(probe('wnam', [head('"pinned"')]), probe('weur', [head(routine)])).findings,
+      ).toEqual([]);
+    }
+    // Another size in the nginx form, or any other ETag, is still named.
+    for (const other of ['"6afd9344-65"', '"new"']) {
+      expect(
+        named(compare(probe('wnam', [head('"pinned"')]), probe('weur', [head(other)])).findings),
+      ).toEqual([['weur']]);
+    }
+  });
+
+  it('plans the ETags the pin’s audit records proved for an artifact', () => {
+    const planned = planRegionChecks({
+      baseUrl: BASE,
+      releases: [
+        {
+          version: 'v25.2.0',
+          pin: {
+            version: 'v25.2.0',
+            manifestSha256: SIGNED,
+            entries: { 'a.tar.gz': OTHER },
+            artifacts: {
+              'a.tar.gz': {
+                size: 300,
+                etag: '"r2"',
+                rebaselines: [
+                  { from: { etag: '"r2"' }, to: { etag: '"fallback"' } },
+                  { from: { etag: '"fallback"' }, to: { etag: '"r2"' } },
+                ],
+              },
+            },
+          },
+        },
+      ],
+      bypassUrl: (url) => `${url}?bypass`,
+      requestTimeoutMs: 1000,
+      rotationRound: 0,
+    });
+    const check = planned.everySweep.find((planned) => planned.url.endsWith('a.tar.gz'));
+    expect(check?.expected).toEqual({
+      sha256: OTHER,
+      size: 300,
+      etag: '"r2"',
+      routineEtags: ['"fallback"'],
+    });
+  });
+
   it('does not blame the cache of a region whose origin serves the same wrong bytes', () => {
     const { findings } = compare(
       probe('wnam', [get(served(SIGNED), { origin: served(SIGNED) })]),

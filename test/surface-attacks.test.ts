@@ -588,6 +588,13 @@ describe('the disclosure rule on every unauthenticated route', () => {
       }
     }
 
+    // The hash worker published a snapshot as it recorded the finding: the walk above read
+    // pages that do list the (redacted) incident.
+    const listed = await json<{ incidents: { redacted: boolean }[] }>(
+      await SELF.fetch('https://monitor.test/api/status'),
+    );
+    expect(listed.incidents).toEqual([expect.objectContaining({ redacted: true })]);
+
     // Disclosed: the same routes now show it (the rule is about timing, not a blind spot).
     await call(`/api/incidents/${incident!.id}/disclose`, { method: 'POST', token: ALICE_TOKEN });
     const status = await (await SELF.fetch('https://monitor.test/api/status')).text();

@@ -131,14 +131,30 @@ describe('tampering', () => {
     expect(await env.PINS.get(releasePinKey(newestVersion()))).toBeNull();
   });
 
-  it('an artifact whose size, ETag or Last-Modified changed is artifact-metadata-changed (P1)', async () => {
+  it('an artifact whose size changed is artifact-metadata-changed (P1)', async () => {
     await sweep();
     const path = `/dist/${newestVersion()}/${artifact(newestVersion())}`;
-    site.changeMetadata(path);
-    const findings = await sweep();
-    const changed = findings.find((finding) => finding.kind === 'artifact-metadata-changed');
+    const original = site.fetcher;
+    const resized: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      const response = await original(request);
+      if (request.method !== 'HEAD' || new URL(request.url).pathname !== path) return response;
+      const headers = new Headers(response.headers);
+      headers.set('content-length', String(Number(headers.get('content-length')) + 1));
+      return new Response(response.body, { status: response.status, headers });
+    };
+    const run = await runSweep(testEnv, { trigger: 'test', fetch: resized, sleep: noWait });
+    if (run.status !== 'completed') throw new Error('no sweep');
+    const changed = run.findings.find((finding) => finding.kind === 'artifact-metadata-changed');
     expect(changed?.severity).toBe('P1');
     expect(changed?.subject).toBe(`${BASE}${path.slice('/dist'.length)}`);
+    expect(changed?.evidence['changed']).toEqual(['size']);
+  });
+
+  it('an artifact with a new ETag and Last-Modified is no finding of the sweep: its bytes decide', async () => {
+    await sweep();
+    site.changeMetadata(`/dist/${newestVersion()}/${artifact(newestVersion())}`);
+    expect(await sweep()).toEqual([]);
   });
 
   it('an artifact listed in the manifest but not served is artifact-missing (P2)', async () => {
@@ -188,6 +204,25 @@ describe('tampering', () => {
     const violation = findings.find((finding) => finding.kind === 'cache-policy-violation');
     expect(violation?.severity).toBe('P2');
     expect(violation?.subject).toBe(`${BASE}/index.json`);
+  });
+
+  it('a 404 the edge may cache (the success policy) is cache-policy-violation on the error canary', async () => {
+    const canary = `${BASE}/integrity-monitor-canary-404.txt`;
+    await site.apply({ attack: 'cacheable-404' });
+    const run = await runSweep(testEnv, { trigger: 'test', fetch: site.fetcher, sleep: noWait });
+    if (run.status !== 'completed') throw new Error('no sweep');
+    const violation = run.findings.find((finding) => finding.subject === canary);
+    expect(violation).toMatchObject({ kind: 'cache-policy-violation', severity: 'P2' });
+    expect(violation?.evidence).toMatchObject({ status: 404, cacheableError: true });
+  });
+
+  it('a clean site answers the error canary with an uncacheable 404, once per sweep', async () => {
+    site.clearRequestLog();
+    expect(await sweep()).toEqual([]);
+    const canary = site.requestLog.filter((entry) =>
+      entry.url.endsWith('/integrity-monitor-canary-404.txt'),
+    );
+    expect(canary).toHaveLength(1);
   });
 
   it('a Set-Cookie or a leaky header is header-disclosure (P2), without the cookie value', async () => {

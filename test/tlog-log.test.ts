@@ -7,7 +7,7 @@
  * rolled back is an incident of its own. Without LOG_SIGNING_KEY the log is off.
  */
 import { env, runInDurableObject } from 'cloudflare:test';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   base64Decode,
   canonicalEntryBytes,
@@ -25,8 +25,10 @@ import {
 } from '../src/core/tlog';
 import type { Finding } from '../src/core/findings';
 import { logSequencerStub, type LogSequencer } from '../src/durable/log-sequencer';
+import { defaultSnapshotWriterDependencies, SnapshotWriter } from '../src/durable/snapshot-writer';
 import type { MonitorEnv } from '../src/env';
 import { LOG_MONITOR_KEY } from '../src/jobs/log-monitor';
+import { publishSnapshot } from '../src/jobs/publish-snapshot';
 import { runSweep } from '../src/jobs/sweep';
 import { createDistSite, type DistSite } from '../tools/dist-site/site';
 import { call } from './http-helpers';
@@ -53,6 +55,10 @@ beforeEach(async () => {
     HASH_QUEUE: queue,
     LOG_SIGNING_KEY: key.privateKey,
   } as MonitorEnv;
+});
+
+afterEach(() => {
+  SnapshotWriter.dependencies = defaultSnapshotWriterDependencies();
 });
 
 async function sweep(target: MonitorEnv = logEnv): Promise<readonly Finding[]> {
@@ -225,6 +231,8 @@ describe('a sweep with the log on', () => {
 
 describe('the status', () => {
   it('says whether the log is on, and its size, on /api/status and the status page', async () => {
+    // Public pages come from the status snapshot, which the writer gathers with its own env.
+    SnapshotWriter.dependencies = { ...defaultSnapshotWriterDependencies(), env: () => logEnv };
     await sweep();
     const { value: head } = await checkpoint();
     const status = (await (await get('/api/status')).json()) as { transparencyLog: unknown };
@@ -237,6 +245,8 @@ describe('the status', () => {
     expect(page).toContain(`Transparency log ${ORIGIN}: ${head.size} entries.`);
 
     const off = { ...logEnv, LOG_SIGNING_KEY: undefined } as MonitorEnv;
+    SnapshotWriter.dependencies = { ...defaultSnapshotWriterDependencies(), env: () => off };
+    expect((await publishSnapshot(off, 'test')).ok).toBe(true);
     const offStatus = (await (await get('/api/status', off)).json()) as {
       transparencyLog: unknown;
     };

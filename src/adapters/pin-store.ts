@@ -2,20 +2,21 @@
  * Known-good pins in KV (trust model step 2). One value per release, so a sweep spends one
  * KV read per watched release whatever its number of artifacts. Release files are
  * immutable: a pin is written at the first verified sighting and then only extended
- * (artifact metadata seen for the first time), never overwritten with different values.
- * Key layout: docs/storage.md.
+ * (artifact metadata seen for the first time), never overwritten with different values —
+ * with one exception that bytes decide: an artifact whose ETag or Last-Modified changed
+ * while its bytes still hash to the signed SHA-256 (size unchanged) has its metadata
+ * re-baselined, with an audit record kept in the pin (core/artifact-metadata.ts). The
+ * signed entries and the manifest's hash never change. Key layout: docs/storage.md.
  */
-
+import type { PinnedArtifact } from '../core/artifact-metadata';
 import type { PinnedIndexEntry } from '../core/index-pins';
 import type { SignatureForm } from '../core/signature';
 
-/** Observed metadata of one artifact at first sighting. */
-export interface ArtifactPin {
-  readonly size?: number;
-  readonly etag?: string;
-  readonly lastModified?: string;
-  readonly pinnedAt: string;
-}
+/**
+ * Observed metadata of one artifact at first sighting (or as last re-baselined), with the
+ * audit records of its re-baselines.
+ */
+export type ArtifactPin = PinnedArtifact;
 
 /** Everything pinned about one release. */
 export interface ReleasePin {

@@ -184,6 +184,20 @@ export const FINDING_KINDS = {
     security: true,
     title: 'index.json rewrote a pinned release’s entry',
   },
+  'artifact-rebaselined': {
+    severity: 'P3',
+    area: 'artifacts',
+    runbook: 'data-integrity',
+    security: false,
+    title: 'Artifacts changed ETag or Last-Modified with their signed bytes: pins re-baselined',
+  },
+  'cache-stale': {
+    severity: 'P3',
+    area: 'cache',
+    runbook: 'cache-poisoning',
+    security: false,
+    title: 'The cache serves an older valid copy: a purge is missing',
+  },
 } as const satisfies Record<string, KindSpec>;
 
 export type FindingKind = keyof typeof FINDING_KINDS;

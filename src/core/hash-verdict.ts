@@ -146,27 +146,49 @@ function judgeBody(job: HashJob, body: HashedBody, delivery: number): HashVerdic
   return {
     action: 'mismatch',
     bytes: body.bytes,
-    finding: {
-      kind: 'artifact-hash-mismatch',
-      subject: job.url,
-      release: job.version,
-      summary: `${job.name} of ${job.version} does not match the signed SHA-256 of its release: ${body.bytes} bytes were served hashing to ${body.sha256}, the manifest signs ${job.expectedSha256}.`,
-      expected: describe(job.expectedSha256, job.expectedBytes),
-      observed: describe(body.sha256, body.bytes),
-      evidence: {
-        expectedSha256: job.expectedSha256,
-        observedSha256: body.sha256,
-        expectedBytes: job.expectedBytes ?? null,
-        observedBytes: body.bytes,
-        status: body.status,
-        finalUrl: body.url,
-        headers: body.headers,
-        redirects: body.redirects,
-        attempts: body.attempts,
-        delivery,
-        reason: job.reason,
-        queuedBy: job.sweepId,
-      },
+    finding: hashMismatchFinding(job, body, {
+      delivery,
+      ...(job.rebaseline !== undefined && { metadataChange: job.rebaseline }),
+    }),
+  };
+}
+
+/**
+ * `artifact-hash-mismatch` for a complete body whose digest is not the signed one: the
+ * whole digest is compared, never a prefix. `extra` joins the evidence (e.g. which URL
+ * served it, the metadata change that triggered the hash).
+ */
+export function hashMismatchFinding(
+  job: Pick<
+    HashJob,
+    'version' | 'name' | 'url' | 'expectedSha256' | 'expectedBytes' | 'reason' | 'sweepId'
+  >,
+  body: Pick<
+    HashedBody,
+    'url' | 'status' | 'headers' | 'redirects' | 'attempts' | 'sha256' | 'bytes'
+  >,
+  extra: Readonly<Record<string, unknown>> = {},
+): FindingInput {
+  return {
+    kind: 'artifact-hash-mismatch',
+    subject: job.url,
+    release: job.version,
+    summary: `${job.name} of ${job.version} does not match the signed SHA-256 of its release: ${body.bytes} bytes were served hashing to ${body.sha256}, the manifest signs ${job.expectedSha256}.`,
+    expected: describe(job.expectedSha256, job.expectedBytes),
+    observed: describe(body.sha256, body.bytes),
+    evidence: {
+      expectedSha256: job.expectedSha256,
+      observedSha256: body.sha256,
+      expectedBytes: job.expectedBytes ?? null,
+      observedBytes: body.bytes,
+      status: body.status,
+      finalUrl: body.url,
+      headers: body.headers,
+      redirects: body.redirects,
+      attempts: body.attempts,
+      reason: job.reason,
+      queuedBy: job.sweepId,
+      ...extra,
     },
   };
 }

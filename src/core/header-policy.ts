@@ -4,14 +4,33 @@
  * Contract: pure. `checkResponseHeaders` takes one observed response (URL, status, headers)
  * and returns at most one `cache-policy-violation` and one `header-disclosure` finding for
  * it. Cache-Control is compared as a multiset of directives (order, case and spacing do not
- * matter; a missing header is a violation): 2xx and 304 answers against the success policy,
- * 4xx and 5xx against the error policy, other statuses (redirects) are not judged on cache.
+ * matter) against the policies the release worker itself sends for the response's class
+ * (core/response-classes.ts): the success policy on a 200, the error policy on
+ * a 404 (a 404 with the success policy is an error cached at the edge for `s-maxage`: the
+ * classic way a new release's files stay "missing" after publication), either on what the
+ * worker's R2 path and its origin fallback answer differently (206/304/412, directory
+ * listings). Redirects are not judged on cache.
  * Evidence names the offending headers and carries values only redacted and truncated: a
  * cookie's value never leaves this module. `isAllowedRedirect` decides whether a redirect
  * hop may be followed: https only, and the target host must equal the hop's own host or one
  * of the allowed hosts exactly.
  */
 import { createFinding, type Finding } from './findings';
+import {
+  ACCEPTED_POLICIES,
+  classifyResponse,
+  isCacheable,
+  type PolicyName,
+} from './response-classes';
+
+export {
+  ACCEPTED_POLICIES,
+  classifyResponse,
+  ERROR_CANARY_PATH,
+  errorCanaryUrl,
+  type AcceptedPolicy,
+  type ResponseClass,
+} from './response-classes';
 
 /** The release worker's header policy, as configured in wrangler.toml vars. */
 export interface HeaderPolicy {
@@ -38,6 +57,8 @@ export interface ObservedResponse {
   readonly url: string;
   readonly status: number;
   readonly headers: Headers | Readonly<Record<string, string>>;
+  /** The request's method, when not GET or HEAD (OPTIONS has its own policy). */
+  readonly method?: string;
 }
 
 /** Longest header value kept in evidence. */
@@ -102,14 +123,6 @@ export function isAllowedRedirect(
   return allowedHosts.some((host) => host.trim().toLowerCase() === to.host);
 }
 
-type PolicyName = 'success' | 'error';
-
-function policyFor(status: number): PolicyName | undefined {
-  if ((status >= 200 && status < 300) || status === 304) return 'success';
-  if (status >= 400 && status < 600) return 'error';
-  return undefined;
-}
-
 function checkCachePolicy(
   response: ObservedResponse,
   headers: Map<string, string>,
@@ -117,15 +130,27 @@ function checkCachePolicy(
   now: Date,
   release: string | undefined,
 ): Finding | undefined {
-  const which = policyFor(response.status);
-  if (!which) return undefined;
-  const expected = which === 'success' ? policy.cacheControlSuccess : policy.cacheControlError;
+  const responseClass = classifyResponse(response);
+  const accepted = ACCEPTED_POLICIES[responseClass];
+  const first = accepted.find((name): name is PolicyName => name !== 'absent');
+  if (first === undefined) return undefined;
   const observed = headers.get('cache-control');
-  const expectedDirectives = normaliseCacheControl(expected);
   const observedDirectives = observed === undefined ? [] : normaliseCacheControl(observed);
-  if (observed !== undefined && sameList(expectedDirectives, observedDirectives)) return undefined;
+  const policyText = (name: PolicyName) =>
+    name === 'success' ? policy.cacheControlSuccess : policy.cacheControlError;
+  const matches = accepted.some((name) =>
+    name === 'absent'
+      ? observed === undefined
+      : observed !== undefined &&
+        sameList(normaliseCacheControl(policyText(name)), observedDirectives),
+  );
+  if (matches) return undefined;
 
+  const expected = policyText(first);
+  const expectedDirectives = normaliseCacheControl(expected);
   const subject = subjectOf(response.url);
+  const isError = response.status >= 400;
+  const cacheableError = isError && observed !== undefined && isCacheable(observedDirectives);
   return createFinding(
     {
       kind: 'cache-policy-violation',
@@ -133,15 +158,21 @@ function checkCachePolicy(
       summary:
         observed === undefined
           ? `${subject} (HTTP ${response.status}) has no Cache-Control header.`
-          : `${subject} (HTTP ${response.status}) has a Cache-Control that differs from the ${which} policy.`,
+          : cacheableError
+            ? `${subject} (HTTP ${response.status}) is an error the edge may cache: its Cache-Control lets it be stored, so the error would be served for that long even after the file exists.`
+            : `${subject} (HTTP ${response.status}) has a Cache-Control that differs from the ${first} policy.`,
       expected,
       observed: observed === undefined ? '(missing)' : truncate(observed),
       ...(release !== undefined && { release }),
       evidence: {
         url: response.url,
         status: response.status,
-        policy: which,
+        ...(response.method !== undefined && { method: response.method }),
+        responseClass,
+        policy: first,
+        accepted,
         cacheControl: observed === undefined ? null : truncate(observed),
+        cacheableError,
         missingDirectives: difference(expectedDirectives, observedDirectives),
         unexpectedDirectives: difference(observedDirectives, expectedDirectives).map(truncate),
       },

@@ -66,6 +66,10 @@ export const PLAYBOOKS: Record<FindingKind, readonly PlaybookStep[]> = {
   'transparency-log-inconsistent': RECORD_ONLY,
   'manifest-unavailable': RECORD_ONLY,
   'index-entry-rewritten': RECORD_ONLY,
+  // Routine: the bytes were proven; the notice only tells people what happened.
+  'artifact-rebaselined': RECORD_ONLY,
+  // A missing purge: purging is the fix (dry-run records it); convergence closes it.
+  'cache-stale': ['capture-evidence', 'purge-cache', 'post-status'],
 };
 
 export function playbookFor(kind: FindingKind): readonly PlaybookStep[] {

@@ -35,6 +35,11 @@ export interface ExpectedResponse {
   readonly sha256?: string;
   readonly size?: number;
   readonly etag?: string;
+  /**
+   * Other ETags proven by a hash to carry these very bytes (the pin's re-baselining audit
+   * records): a region still served one of them is no difference on its own.
+   */
+  readonly routineEtags?: readonly string[];
 }
 
 export type ProbeCheckPurpose = 'index' | 'manifest' | 'metadata' | 'cache-sample' | 'full-hash';
@@ -140,7 +145,19 @@ export interface PinnedRelease {
   readonly version: string;
   readonly manifestSha256: string;
   readonly entries: Readonly<Record<string, string>>;
-  readonly artifacts: Readonly<Record<string, { readonly size?: number; readonly etag?: string }>>;
+  readonly artifacts: Readonly<
+    Record<
+      string,
+      {
+        readonly size?: number;
+        readonly etag?: string;
+        readonly rebaselines?: readonly {
+          readonly from: { readonly etag?: string };
+          readonly to: { readonly etag?: string };
+        }[];
+      }
+    >
+  >;
 }
 
 export interface RegionChecksInput {
@@ -274,10 +291,15 @@ export function rotationRoundOf(now: Date, intervalMs = FULL_HASH_INTERVAL_MS): 
 function expectedOf(pin: PinnedRelease, name: string): ExpectedResponse {
   const sha256 = pin.entries[name];
   const meta = pin.artifacts[name];
+  const proven = (meta?.rebaselines ?? []).flatMap((record) => [record.from.etag, record.to.etag]);
+  const routineEtags = [
+    ...new Set(proven.filter((etag): etag is string => etag !== undefined && etag !== meta?.etag)),
+  ];
   return {
     ...(sha256 !== undefined && { sha256 }),
     ...(meta?.size !== undefined && { size: meta.size }),
     ...(meta?.etag !== undefined && { etag: meta.etag }),
+    ...(routineEtags.length > 0 && { routineEtags }),
   };
 }
 

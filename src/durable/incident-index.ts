@@ -21,6 +21,7 @@ import {
   type ResponseTotal,
 } from './response-totals';
 import { claimOnce } from './seen-signatures';
+import { requestSnapshot } from '../jobs/publish-snapshot';
 
 export const INCIDENT_INDEX_NAME = 'index';
 
@@ -64,7 +65,7 @@ export class IncidentIndex extends DurableObject<MonitorEnv> {
   }
 
   /** Stores the summary unless a newer version is already here. Returns whether it did. */
-  upsert(summary: IncidentSummary): boolean {
+  async upsert(summary: IncidentSummary): Promise<boolean> {
     if (!isIncidentId(summary.id)) throw new TypeError('an incident summary needs a valid id');
     const previous = this.ctx.storage.sql
       .exec<{ summary: string }>('SELECT summary FROM incidents WHERE id = ?', summary.id)
@@ -88,6 +89,8 @@ export class IncidentIndex extends DurableObject<MonitorEnv> {
       const before = previous ? (JSON.parse(previous.summary) as IncidentSummary) : undefined;
       recordCompletedSteps(this.ctx.storage.sql, completedSteps(before, summary));
     }
+    // The public pages show the listing through a snapshot: a change asks for a new one.
+    if (stored) await requestSnapshot(this.env, 'incident');
     return stored;
   }
 

@@ -5,8 +5,10 @@ import type { OperatorVariables } from './operator-auth';
 
 export type AppBindings = { Bindings: MonitorEnv; Variables: OperatorVariables };
 
-/** Replaceable in tests: the clock and the sweep an operator starts. */
+/** Replaceable in tests: the clock, the sweep an operator starts, the public pages' cache. */
 export interface AppDependencies {
   readonly now: () => Date;
   readonly runSweep: (env: MonitorEnv, options: SweepOptions) => Promise<SweepRun>;
+  /** The Cache API cache public answers go through (`caches.default`); none = no caching. */
+  readonly publicCache: () => Cache | undefined;
 }

@@ -17,6 +17,7 @@ import { registerLogRoutes } from './routes-log';
 import { registerMetricsRoute } from './routes-metrics';
 import { registerPublicRoutes } from './routes-public';
 import { securityHeaders } from './security-headers';
+import { defaultPublicCache } from './snapshot-cache';
 import { registerSlackInteractions } from './slack-interactions';
 
 export type { AppBindings, AppDependencies } from './app-env';
@@ -24,6 +25,7 @@ export type { AppBindings, AppDependencies } from './app-env';
 const DEFAULT_DEPENDENCIES: AppDependencies = {
   now: () => new Date(),
   runSweep,
+  publicCache: defaultPublicCache,
 };
 
 export function createApp(overrides: Partial<AppDependencies> = {}): Hono<AppBindings> {

@@ -1,9 +1,12 @@
 /**
  * `GET /badge.svg`: the overall state as a small flat badge for READMEs. Presentation
- * attributes only (no <style>, no script), so it renders under `default-src 'none'`.
+ * attributes only (no <style>, no script), so it renders under `default-src 'none'`. Its
+ * title (the tooltip) says when the status snapshot it shows was taken.
  */
 import { markup } from './html';
+import type { SnapshotStamp } from './snapshot-model';
 import type { StatusReport } from './status-report';
+import { formatUtc } from './time-format';
 
 const COLOURS = {
   operational: '#1a7f37',
@@ -37,15 +40,18 @@ export function badgeMessageOf(report: Pick<StatusReport, 'status' | 'monitor'>)
   return { message: messages[report.status], colour: COLOURS[report.status] };
 }
 
-export function renderBadge(report: Pick<StatusReport, 'status' | 'monitor'>): string {
+export function renderBadge(
+  report: Pick<StatusReport, 'status' | 'monitor'> & { readonly snapshot?: SnapshotStamp | null },
+): string {
   const label = 'dist integrity';
   const { message, colour } = badgeMessageOf(report);
+  const asOf = report.snapshot ? ` (status of ${formatUtc(report.snapshot.takenAt)})` : '';
   const left = textWidth(label);
   const right = textWidth(message);
   const width = left + right;
   // One line per element, attributes unformatted: the badge is served exactly as written.
   return markup`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="20" role="img" aria-label="${label}: ${message}">
-<title>${label}: ${message}</title>
+<title>${label}: ${message}${asOf}</title>
 <rect width="${left}" height="20" fill="#555"/>
 <rect x="${left}" width="${right}" height="20" fill="${colour}"/>
 <g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">

@@ -17,7 +17,8 @@ export type ProblemType =
   | 'payload-too-large'
   | 'rate-limited'
   | 'internal-error'
-  | 'log-unavailable';
+  | 'log-unavailable'
+  | 'status-unavailable';
 
 /** Where the problem types are described; `type` is this plus `#problem-<type>`. */
 export const PROBLEM_TYPE_BASE =
@@ -36,6 +37,7 @@ const TITLES: Record<ProblemType, string> = {
   'rate-limited': 'Too many requests',
   'internal-error': 'Internal error',
   'log-unavailable': 'Transparency log unavailable',
+  'status-unavailable': 'Status temporarily unavailable',
 };
 
 const STATUS: Record<ProblemType, number> = {
@@ -51,6 +53,7 @@ const STATUS: Record<ProblemType, number> = {
   'rate-limited': 429,
   'internal-error': 500,
   'log-unavailable': 503,
+  'status-unavailable': 503,
 };
 
 /** The body of every error response. */

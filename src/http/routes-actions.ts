@@ -9,6 +9,7 @@ import type { IncidentRecord } from '../core/incident';
 import type { IncidentRefusal } from '../core/incident-lifecycle';
 import type { Result } from '../core/result';
 import { monitorStateStub } from '../durable/monitor-state';
+import { publishSnapshot } from '../jobs/publish-snapshot';
 import type { AppBindings, AppDependencies } from './app-env';
 import { requireIncident, valueOrProblem } from './incident-access';
 import { readJsonBody } from './json-body';
@@ -86,6 +87,9 @@ export function registerActionRoutes(app: Hono<AppBindings>, deps: AppDependenci
       const id = parseInput(IncidentIdSchema, c.req.param('id'), 'incident id');
       const stub = await requireIncident(c.env, id);
       const incident = valueOrProblem(await action(stub, operatorOf(c), c.req.raw));
+      // The public pages show the change from the next read on (src/jobs/publish-snapshot.ts);
+      // a note is not public.
+      if (name !== 'notes') await publishSnapshot(c.env, 'operator', deps.now());
       c.header('cache-control', 'no-store');
       return c.json({ incident });
     });

@@ -1,10 +1,13 @@
 /**
  * The read-only JSON API: status, incidents, the latest sweep, and (operators only) an
- * incident's post-mortem draft. Unauthenticated callers get the public views; a valid
- * bearer token gets the full detail; an invalid one gets a 401.
+ * incident's post-mortem draft and a release's pin (with the audit records of re-baselined
+ * artifacts). Unauthenticated callers get the public views; a valid bearer token gets the
+ * full detail; an invalid one gets a 401.
  */
 import type { Hono } from 'hono';
 import type { IncidentDetail } from '../core/incident';
+import { parseVersion } from '../core/versions';
+import { createKvPinStore } from '../adapters/pin-store';
 import { monitorStateStub } from '../durable/monitor-state';
 import type { AppBindings, AppDependencies } from './app-env';
 import {
@@ -89,5 +92,17 @@ export function registerApiRoutes(app: Hono<AppBindings>, deps: AppDependencies)
     const latest = await monitorStateStub(c.env).latestSweep();
     if (latest === undefined) throw new HttpProblem('not-found', 'No sweep has finished yet.');
     return c.json(c.var.operator ? latest : publicSweepOf(latest));
+  });
+
+  // A release's pin as stored: the signed entries and each artifact's metadata with the
+  // audit records of its re-baselines (bytes decide integrity, docs/storage.md).
+  app.get('/api/pins/:version', requireOperator(), async (c) => {
+    const version = c.req.param('version');
+    if (!parseVersion(version).ok) {
+      throw new HttpProblem('invalid-request', 'Not a release version (e.g. v24.11.1).');
+    }
+    const pin = await createKvPinStore(c.env.PINS).getRelease(version);
+    if (pin === undefined) throw new HttpProblem('not-found', `${version} is not pinned.`);
+    return c.json(pin);
   });
 }

@@ -1,96 +1,242 @@
 /**
- * The public, unauthenticated face: the status page, the badge, the incident feed and the
- * health check. Every one of them obeys the disclosure rule (incident-views.ts).
+ * The public, unauthenticated face, answered from the public status snapshot
+ * (snapshot-model.ts): the status page, the badge, the feed, /healthz, and the public view
+ * of `/api/status`, `/api/incidents`, `/api/incidents/:id`, `/api/sweeps/latest` and
+ * `/metrics`. A page view reads KV and the Cache API only — never a Durable Object — so a
+ * popular incident cannot queue the sweeps behind its readers. The disclosure rule was
+ * applied when the snapshot was written; every answer says when that was
+ * (`Last-Modified`, `X-Snapshot-Taken-At`, and a field or line of its own).
+ *
+ * A request with an `Authorization` header on a route that has an operator view falls
+ * through to the live handlers (routes-api.ts, routes-metrics.ts), which authenticate it;
+ * with `PUBLIC_READ_PATH = "live"` every public route falls through to the live path
+ * (routes-public-live.ts), a benchmark switch.
  */
 import type { Hono } from 'hono';
-import { monitorStateStub } from '../durable/monitor-state';
 import type { AppBindings, AppDependencies } from './app-env';
 import { renderAtomFeed } from './atom-feed';
 import { renderBadge } from './badge';
-import { loadFeedIds } from './feed-ids';
-import { publicIncidentOf } from './incident-views';
+import { HttpProblem } from './problem';
 import { readOnlyCors } from './security-headers';
-import { assessMonitorHealth, planAreaHistories } from './status-model';
+import { feedBaseUrlOf, registerLivePublicRoutes, statusPageCsp } from './routes-public-live';
+import { json, publicRoute } from './public-answer';
+import { snapshotHeaders } from './snapshot-cache';
+import { servedHealth } from './snapshot-health';
+import { reportAt, stampOf, type PublicSnapshot } from './snapshot-model';
+import { createAnswerMemo } from './answer-memo';
+import { readPointer, readsLive, snapshotStoreOf } from './snapshot-reader';
 import { renderStatusPage } from './status-page';
-import { statusPageStyleHash } from './status-page-style';
-import { buildStatusReport, HISTORY_DAYS } from './status-report';
-import { loadStatusSources } from './status-sources';
+import { IncidentIdSchema, ListIncidentsQuerySchema, parseInput } from './validation';
+import { METRICS_CONTENT_TYPE } from './metrics';
 
-/** Short public caching: the page changes with every sweep (5 min) and incident. */
-const PUBLIC_CACHE = 'public, max-age=30';
-const FEED_ENTRIES = 50;
-
-/**
- * The base of the feed's links: PUBLIC_URL, or '' (relative links) when it is empty. Never
- * the request's own origin: its `Host` header is the client's to choose.
- */
-export function feedBaseUrlOf(publicUrl: string | undefined): string {
-  return publicUrl?.trim().replace(/\/+$/, '') ?? '';
+function incidentNotFound(snapshot: PublicSnapshot): HttpProblem {
+  // The same answer for an unknown id and an undisclosed incident's: same path, same headers.
+  return new HttpProblem(
+    'not-found',
+    'No incident has this id.',
+    snapshotHeaders(snapshot.version > 0 ? stampOf(snapshot) : undefined),
+  );
 }
 
 export function registerPublicRoutes(app: Hono<AppBindings>, deps: AppDependencies): void {
-  app.get('/', async (c) => {
-    const now = deps.now();
-    const sources = await loadStatusSources(c.env, now);
-    const report = buildStatusReport(sources, { audience: 'public', now });
-    const histories = planAreaHistories(sources.incidents, sources.sweepDays, {
-      now,
-      days: HISTORY_DAYS,
-    });
-    const styleHash = await statusPageStyleHash();
-    c.header(
-      'content-security-policy',
-      `default-src 'none'; style-src ${styleHash}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-    );
-    c.header('cache-control', PUBLIC_CACHE);
-    return c.html(renderStatusPage(report, histories, now));
-  });
+  // One per app, i.e. per isolate in production (src/index.ts builds the app once).
+  const memo = createAnswerMemo(() => deps.now().getTime());
+  publicRoute(
+    app,
+    '/',
+    { operatorView: false },
+    () => ({
+      cacheable: true,
+      async render(snapshot, now) {
+        return new Response(renderStatusPage(reportAt(snapshot, now), snapshot.histories, now), {
+          headers: {
+            'content-type': 'text/html; charset=UTF-8',
+            'content-security-policy': await statusPageCsp(),
+          },
+        });
+      },
+    }),
+    deps,
+    memo,
+  );
 
-  app.get('/badge.svg', async (c) => {
-    const now = deps.now();
-    const report = buildStatusReport(await loadStatusSources(c.env, now), {
-      audience: 'public',
-      now,
-    });
-    return c.body(renderBadge(report), 200, {
-      'content-type': 'image/svg+xml; charset=utf-8',
-      'cache-control': PUBLIC_CACHE,
-    });
-  });
+  publicRoute(
+    app,
+    '/badge.svg',
+    { operatorView: false },
+    () => ({
+      cacheable: true,
+      render: (snapshot, now) =>
+        new Response(renderBadge(reportAt(snapshot, now)), {
+          headers: { 'content-type': 'image/svg+xml; charset=utf-8' },
+        }),
+    }),
+    deps,
+    memo,
+  );
 
-  app.get('/incidents.atom', async (c) => {
-    const now = deps.now();
-    const [sources, ids] = await Promise.all([loadStatusSources(c.env, now), loadFeedIds(c.env)]);
-    const entries = await Promise.all(
-      sources.incidents.slice(0, FEED_ENTRIES).map(async (incident) => ({
-        id: await ids.entry(incident.id),
-        incident: publicIncidentOf(incident),
-      })),
-    );
-    const feed = renderAtomFeed(entries, {
-      feedId: ids.feed,
-      baseUrl: feedBaseUrlOf(c.env.PUBLIC_URL),
-      now,
-    });
-    return c.body(feed, 200, {
-      'content-type': 'application/atom+xml; charset=utf-8',
-      'cache-control': PUBLIC_CACHE,
-    });
-  });
+  publicRoute(
+    app,
+    '/incidents.atom',
+    { operatorView: false },
+    (c) => ({
+      cacheable: true,
+      render(snapshot, now) {
+        // The feed's ids are keyed by MonitorState's feed key: there is no feed without a
+        // snapshot that carries them (a fresh deployment, for its first minutes).
+        if (snapshot.feed === undefined)
+          throw new HttpProblem(
+            'status-unavailable',
+            'The incident feed is published with the first status snapshot. Try again shortly.',
+            { 'retry-after': '60' },
+          );
+        return new Response(
+          renderAtomFeed(snapshot.feed.entries, {
+            feedId: snapshot.feed.id,
+            baseUrl: feedBaseUrlOf(c.env.PUBLIC_URL),
+            now,
+          }),
+          { headers: { 'content-type': 'application/atom+xml; charset=utf-8' } },
+        );
+      },
+    }),
+    deps,
+    memo,
+  );
 
-  app.get('/healthz', readOnlyCors(), async (c) => {
-    const state = monitorStateStub(c.env);
-    const [totals, lastSuccessAt, latest] = await Promise.all([
-      state.sweepTotals(),
-      state.lastSuccessAt(),
-      state.latestSweep(),
+  publicRoute(
+    app,
+    '/api/status',
+    { operatorView: true, cors: true },
+    () => ({
+      cacheable: true,
+      render: (snapshot, now) => json(reportAt(snapshot, now)),
+    }),
+    deps,
+    memo,
+  );
+
+  publicRoute(
+    app,
+    '/api/incidents',
+    { operatorView: true, cors: true },
+    (c) => {
+      const query = parseInput(ListIncidentsQuerySchema, c.req.query(), 'query');
+      return {
+        query: { state: query.state, limit: String(query.limit), offset: String(query.offset) },
+        cacheable: true,
+        render(snapshot) {
+          const listed = snapshot.incidents.filter(
+            (incident) =>
+              query.state === 'all' ||
+              (query.state === 'resolved') === (incident.status === 'resolved'),
+          );
+          return json({
+            incidents: listed.slice(query.offset, query.offset + query.limit),
+            limit: query.limit,
+            offset: query.offset,
+            snapshot: snapshot.version > 0 ? stampOf(snapshot) : null,
+          });
+        },
+      };
+    },
+    deps,
+    memo,
+  );
+
+  publicRoute(
+    app,
+    '/api/incidents/:id',
+    { operatorView: true, cors: true },
+    (c) => {
+      const id = parseInput(IncidentIdSchema, c.req.param('id'), 'incident id');
+      return {
+        cacheable: true,
+        render(snapshot) {
+          // Only disclosed or non-private incidents have a public detail (snapshot-model.ts).
+          const detail = Object.hasOwn(snapshot.details, id) ? snapshot.details[id] : undefined;
+          if (detail === undefined) throw incidentNotFound(snapshot);
+          return json({ ...detail, snapshot: stampOf(snapshot) });
+        },
+      };
+    },
+    deps,
+    memo,
+  );
+
+  publicRoute(
+    app,
+    '/api/sweeps/latest',
+    { operatorView: true, cors: true },
+    () => ({
+      cacheable: true,
+      render(snapshot) {
+        const latest = snapshot.report.lastSweep;
+        if (latest === undefined) throw new HttpProblem('not-found', 'No sweep has finished yet.');
+        return json({ ...latest, snapshot: stampOf(snapshot) });
+      },
+    }),
+    deps,
+    memo,
+  );
+
+  publicRoute(
+    app,
+    '/metrics',
+    { operatorView: true },
+    () => ({
+      cacheable: false,
+      render: (snapshot) =>
+        new Response(withSnapshotMetric(snapshot), {
+          headers: { 'content-type': METRICS_CONTENT_TYPE },
+        }),
+    }),
+    deps,
+    memo,
+  );
+
+  app.get('/healthz', readOnlyCors(), async (c, next) => {
+    if (readsLive(c.env)) {
+      await next();
+      return;
+    }
+    const now = deps.now();
+    const store = snapshotStoreOf(c.env);
+    const [pointer, heartbeat] = await Promise.all([
+      readPointer(store),
+      store.readHeartbeat().catch(() => undefined),
     ]);
-    const health = assessMonitorHealth({
-      sweeps: Math.max(totals.sweeps, latest === undefined ? 0 : 1),
-      lastSuccessAt,
-      now: deps.now(),
+    const sweeps = heartbeat ?? pointer?.health ?? { sweeps: 0 };
+    const health = servedHealth(sweeps, pointer?.takenAt, now, { sweepsFirst: true });
+    const body = {
+      ...health,
+      ...(pointer !== undefined && { snapshotTakenAt: pointer.takenAt }),
+    };
+    return new Response(JSON.stringify(body), {
+      status: health.status === 'ok' ? 200 : 503,
+      headers: {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        ...snapshotHeaders(pointer),
+      },
     });
-    c.header('cache-control', 'no-store');
-    return c.json(health, health.status === 'ok' ? 200 : 503);
   });
+
+  registerLivePublicRoutes(app, deps);
+}
+
+/** The public metrics with the time of their snapshot (0 before the first one). */
+function withSnapshotMetric(snapshot: PublicSnapshot): string {
+  const taken = snapshot.version > 0 ? Date.parse(snapshot.takenAt) / 1000 : 0;
+  const family = [
+    '# HELP dist_monitor_status_snapshot_timestamp_seconds When the public status snapshot these metrics come from was taken (Unix time; 0 = none yet).',
+    '# TYPE dist_monitor_status_snapshot_timestamp_seconds gauge',
+    `dist_monitor_status_snapshot_timestamp_seconds ${taken}`,
+    '',
+  ].join('\n');
+  const text = snapshot.metrics.endsWith('\n') ? snapshot.metrics : `${snapshot.metrics}\n`;
+  // OpenMetrics ends with `# EOF`: the family goes before it.
+  return text.endsWith('# EOF\n')
+    ? `${text.slice(0, -'# EOF\n'.length)}${family}# EOF\n`
+    : `${text}${family}`;
 }

@@ -10,18 +10,29 @@
  * same result and reports the same fingerprint, which the incident engine merges. A job
  * that exhausted its retries arrives on the dead-letter queue and becomes an
  * `artifact-unverifiable` finding and an `unverifiable` result, never silence.
+ *
+ * What users receive decides severity: a mismatch at the plain URL is always
+ * `artifact-hash-mismatch` (P0); when the cache-bypassing URL serves the signed bytes,
+ * `cache-poisoned` is added (purging helps), never reported instead. A verified
+ * `metadata-changed` job re-baselines its pin (hash-rebaseline.ts) and raises one notice per
+ * cause.
  */
 import { mapWithConcurrency } from '../core/concurrency';
 import { parseMonitorConfig, type MonitorConfig } from '../core/config';
-import { createFinding, type Finding } from '../core/findings';
+import { createFinding, type Finding, type FindingInput } from '../core/findings';
 import { isHashJob, type HashJob } from '../core/hash-jobs';
 import { deadJobFinding, judgeHashAttempt, type HashVerdict } from '../core/hash-verdict';
 import { createDistClient, type DistClient } from '../adapters/dist-client';
+import { createKvPinStore } from '../adapters/pin-store';
 import { monitorStateStub, type ArtifactResult } from '../durable/monitor-state';
 import type { HashFailureRecord } from '../durable/rotation-store';
 import type { MonitorEnv } from '../env';
+import { publishSnapshot } from './publish-snapshot';
 import { reportSweepFindings } from './report-findings';
-import { cacheBypassUrl } from '../core/manifest-urls';
+import { applyRebaselines, type VerifiedChange } from './hash-rebaseline';
+import { confirmAtOrigin, hashTimeoutMs } from './hash-origin';
+
+export { hashTimeoutMs } from './hash-origin';
 import type { ArtifactEntry } from '../core/tlog/entries';
 import { appendToLog, artifactLogEntry } from './log-entries';
 
@@ -29,11 +40,6 @@ import { appendToLog, artifactLogEntry } from './log-entries';
 export const HASH_DEAD_LETTER_QUEUE = 'dist-monitor-hash-dlq';
 /** Artifacts hashed at once in one batch; each holds one chunk in memory at a time. */
 const CONCURRENCY = 4;
-/** Slowest download we wait for before calling it a timeout. */
-const MIN_BYTES_PER_SECOND = 1024 * 1024;
-const UNKNOWN_SIZE_BYTES = 256 * 1024 * 1024;
-/** Consumers have 15 minutes of wall time; one attempt never takes more than this. */
-const MAX_HASH_TIMEOUT_MS = 10 * 60 * 1000;
 /** Retries inside one delivery; further ones go through the queue with backoff. */
 const CLIENT_RETRIES = 1;
 const CONFIG_RETRY_SECONDS = 300;
@@ -53,6 +59,10 @@ export interface HashBatchReport {
   readonly gone: number;
   readonly unverifiable: number;
   readonly malformed: number;
+  /** Pins re-baselined after a metadata change whose bytes verified. */
+  readonly rebaselined: number;
+  /** Every finding the batch reported (the sweep adds the inline ones to its own report). */
+  readonly findings: readonly Finding[];
 }
 
 /** Routes a batch by queue name: the dead-letter queue, or the hash queue. */
@@ -72,6 +82,10 @@ type Decision =
       readonly kind: 'judged';
       readonly job: HashJob;
       readonly verdict: HashVerdict;
+      /** Findings reported beside the verdict's (cache-poisoned beside a mismatch). */
+      readonly also: readonly FindingInput[];
+      /** A verified job whose metadata change may re-baseline its pin. */
+      readonly change?: VerifiedChange;
       /** The ETag the hashed bytes came with (for the transparency log). */
       readonly etag?: string | undefined;
     }
@@ -96,6 +110,8 @@ export async function handleHashBatch(
       gone: 0,
       unverifiable: 0,
       malformed: 0,
+      rebaselined: 0,
+      findings: [],
     };
   }
   const config = parsed.value;
@@ -117,8 +133,15 @@ export async function handleHashBatch(
     decide(message, client, config),
   );
   const now = clock();
-  await persistOrRetry(env, decisions, now);
-  return tallyDecisions(decisions);
+  const changes = decisions.flatMap((decision) =>
+    decision.kind === 'judged' && decision.change !== undefined ? [decision.change] : [],
+  );
+  const { notices, rebaselined } =
+    changes.length === 0
+      ? { notices: [], rebaselined: 0 }
+      : await applyRebaselines(createKvPinStore(env.PINS), changes, config.DIST_BASE_URL, now);
+  const findings = await persistOrRetry(env, decisions, notices, now);
+  return { ...tallyDecisions(decisions), rebaselined, findings };
 }
 
 async function decide(
@@ -137,16 +160,22 @@ async function decide(
       timeoutMs: hashTimeoutMs(job, config),
     });
     const verdict = judgeHashAttempt(job, attempt, message.attempts);
-    return {
-      message,
-      kind: 'judged',
-      job,
-      etag: attempt.ok ? attempt.value.headers['etag'] : undefined,
-      verdict:
-        verdict.action === 'mismatch'
-          ? await confirmAtOrigin(job, verdict, client, config)
-          : verdict,
-    };
+    const etag = attempt.ok ? attempt.value.headers['etag'] : undefined;
+    if (verdict.action === 'mismatch') {
+      const confirmed = await confirmAtOrigin(job, verdict, client, config);
+      return { message, kind: 'judged', job, etag, ...confirmed };
+    }
+    const { rebaseline } = job;
+    const change =
+      verdict.action === 'verified' && attempt.ok && rebaseline !== undefined
+        ? {
+            job: { ...job, rebaseline },
+            sha256: attempt.value.sha256,
+            bytes: attempt.value.bytes,
+            headers: attempt.value.headers,
+          }
+        : undefined;
+    return { message, kind: 'judged', job, etag, verdict, also: [], ...(change && { change }) };
   } catch (error) {
     return {
       message,
@@ -157,67 +186,15 @@ async function decide(
 }
 
 /**
- * A mismatch seen through the cache is confirmed at the origin (ORIGIN_BASE_URL, or a
- * cache-busting query string): when the origin serves the signed bytes, the cache is what
- * is wrong (`cache-poisoned`, purge it); otherwise the artifact itself is tampered.
- */
-async function confirmAtOrigin(
-  job: HashJob,
-  verdict: Extract<HashVerdict, { action: 'mismatch' }>,
-  client: DistClient,
-  config: MonitorConfig,
-): Promise<HashVerdict> {
-  const originUrl = cacheBypassUrl(
-    job.url,
-    config.DIST_BASE_URL,
-    config.ORIGIN_BASE_URL,
-    job.sweepId,
-  );
-  const origin = await client.hashBody(originUrl, {
-    ...(job.expectedBytes !== undefined && { expectedBytes: job.expectedBytes }),
-    timeoutMs: hashTimeoutMs(job, config),
-  });
-  if (!origin.ok || origin.value.sha256 !== job.expectedSha256) {
-    return {
-      ...verdict,
-      finding: {
-        ...verdict.finding,
-        evidence: {
-          ...verdict.finding.evidence,
-          origin: origin.ok
-            ? { sha256: origin.value.sha256, bytes: origin.value.bytes }
-            : { error: origin.error.kind },
-        },
-      },
-    };
-  }
-  return {
-    ...verdict,
-    finding: {
-      kind: 'cache-poisoned',
-      subject: verdict.finding.subject,
-      release: job.version,
-      summary: `The cached ${job.name} of ${job.version} differs from the signed bytes, which the origin still serves.`,
-      expected: job.expectedSha256,
-      observed: verdict.finding.observed ?? 'unknown',
-      evidence: {
-        ...verdict.finding.evidence,
-        differences: ['bytes'],
-        origin: { sha256: origin.value.sha256, bytes: origin.value.bytes, url: originUrl },
-      },
-    },
-  };
-}
-
-/**
  * Records results, failures and findings, then acks or retries each message. When
  * recording fails, every message that would have been acked is retried instead.
  */
 async function persistOrRetry(
   env: MonitorEnv,
   decisions: readonly Decision[],
+  notices: readonly { sweepId: string; finding: FindingInput }[],
   now: Date,
-): Promise<void> {
+): Promise<Finding[]> {
   const at = now.toISOString();
   const results: ArtifactResult[] = [];
   const failures: HashFailureRecord[] = [];
@@ -244,6 +221,9 @@ async function persistOrRetry(
         results.push({ ...artifact, result: 'mismatch', bytes: verdict.bytes, at });
         settled.push(artifact);
         findings.push({ sweepId: job.sweepId, finding: createFinding(verdict.finding, now) });
+        for (const also of decision.also) {
+          findings.push({ sweepId: job.sweepId, finding: createFinding(also, now) });
+        }
         break;
       case 'unverifiable':
         results.push({ ...artifact, result: 'unverifiable', bytes: job.expectedBytes ?? 0, at });
@@ -255,6 +235,9 @@ async function persistOrRetry(
       case 'gone':
         break;
     }
+  }
+  for (const notice of notices) {
+    findings.push({ sweepId: notice.sweepId, finding: createFinding(notice.finding, now) });
   }
 
   let recorded = true;
@@ -282,6 +265,7 @@ async function persistOrRetry(
       message.retry({ delaySeconds: decision.verdict.delaySeconds });
     else message.ack();
   }
+  return recorded ? findings.map(({ finding }) => finding) : [];
 }
 
 /**
@@ -353,18 +337,8 @@ async function reportBySweep(
     // No checked kinds: a hash batch proves nothing about what it did not see.
     await reportSweepFindings(env, { sweepId, findings: list, now, checkedKinds: [] });
   }
-}
-
-/** Long enough for the artifact at a slow-but-working pace, never past the wall-time limit. */
-export function hashTimeoutMs(
-  job: Pick<HashJob, 'expectedBytes'>,
-  config: Pick<MonitorConfig, 'REQUEST_TIMEOUT_MS'>,
-): number {
-  const bytes = job.expectedBytes ?? UNKNOWN_SIZE_BYTES;
-  return Math.min(
-    MAX_HASH_TIMEOUT_MS,
-    config.REQUEST_TIMEOUT_MS + Math.ceil((bytes / MIN_BYTES_PER_SECOND) * 1000),
-  );
+  // As a sweep's end does: the public pages show what this batch found (publish-snapshot.ts).
+  if (bySweep.size > 0) await publishSnapshot(env, 'incident');
 }
 
 /** A job may only make the monitor fetch from the dist site it watches. */
@@ -379,7 +353,9 @@ function describeBody(body: unknown): string {
   return `object with type ${typeof type === 'string' ? JSON.stringify(type.slice(0, 20)) : typeof type}`;
 }
 
-function tallyDecisions(decisions: readonly Decision[]): HashBatchReport {
+function tallyDecisions(
+  decisions: readonly Decision[],
+): Omit<HashBatchReport, 'rebaselined' | 'findings'> {
   const count = (action: HashVerdict['action']) =>
     decisions.filter((decision) => decision.kind === 'judged' && decision.verdict.action === action)
       .length;

@@ -6,6 +6,7 @@
  * returns, and a tampered artifact is an incident at once; everything else, and anything
  * that needs a retry, goes to the queue as before. The queue stays the way to scale.
  */
+import type { Finding } from '../core/findings';
 import type { HashJob } from '../core/hash-jobs';
 import type { MonitorEnv } from '../env';
 import { handleHashBatch, type HashConsumerOptions } from './hash-consumer';
@@ -21,12 +22,17 @@ const PRIORITY: Readonly<Record<HashJob['reason'], number>> = {
   rotation: 2,
 };
 
-/** Splits the jobs into those hashed now and those left for the queue. */
+/** The jobs, most urgent first (changed metadata, new releases, the rotation), stably. */
+export function byUrgency(jobs: readonly HashJob[]): HashJob[] {
+  return [...jobs].sort((a, b) => PRIORITY[a.reason] - PRIORITY[b.reason]);
+}
+
+/** Splits the jobs into those hashed now and those left for the queue (most urgent first). */
 export function chooseInlineJobs(
   jobs: readonly HashJob[],
   options: { readonly maxBytes: number; readonly maxJobs: number },
 ): { readonly inline: HashJob[]; readonly queued: HashJob[] } {
-  const ordered = [...jobs].sort((a, b) => PRIORITY[a.reason] - PRIORITY[b.reason]);
+  const ordered = byUrgency(jobs);
   const inline: HashJob[] = [];
   const queued: HashJob[] = [];
   let bytes = 0;
@@ -44,6 +50,16 @@ export function chooseInlineJobs(
   return { inline, queued };
 }
 
+/** What hashing inside the sweep did. */
+export interface InlineHashReport {
+  readonly hashed: number;
+  readonly mismatched: number;
+  /** Most urgent first: a changed artifact's job is the first in the queue. */
+  readonly toQueue: HashJob[];
+  /** Findings the inline jobs reported, for the sweep's own report. */
+  readonly findings: readonly Finding[];
+}
+
 /**
  * Hashes the chosen jobs now and returns the jobs still to queue: those not chosen, and
  * those whose hashing wants a retry (a timeout, a cut body), which the queue then owns.
@@ -53,7 +69,7 @@ export async function hashInline(
   ctx: SweepContext,
   jobs: readonly HashJob[],
   options: Pick<HashConsumerOptions, 'fetch' | 'sleep'>,
-): Promise<{ readonly hashed: number; readonly mismatched: number; readonly toQueue: HashJob[] }> {
+): Promise<InlineHashReport> {
   const maxJobs = Math.min(
     INLINE_JOBS_MAX,
     Math.floor(Math.max(0, ctx.budget.remaining) / SUBREQUESTS_PER_JOB),
@@ -63,7 +79,7 @@ export async function hashInline(
     maxJobs,
   });
   if (inline.length === 0 || Date.now() >= ctx.deadlineAt) {
-    return { hashed: 0, mismatched: 0, toQueue: [...jobs] };
+    return { hashed: 0, mismatched: 0, toQueue: byUrgency(jobs), findings: [] };
   }
   ctx.budget.remaining -= inline.length * SUBREQUESTS_PER_JOB;
 
@@ -87,6 +103,8 @@ export async function hashInline(
     },
   } as unknown as MessageBatch<unknown>;
   const report = await handleHashBatch(batch, env, {
+    // Inside the sweep, on the sweep's clock: its findings and audit records are the sweep's.
+    now: () => ctx.now,
     ...(options.fetch && { fetch: options.fetch }),
     ...(options.sleep && { sleep: options.sleep }),
   });
@@ -94,6 +112,7 @@ export async function hashInline(
   return {
     hashed: inline.length - again.length,
     mismatched: report.mismatched,
-    toQueue: [...queued, ...again],
+    toQueue: byUrgency([...queued, ...again]),
+    findings: report.findings,
   };
 }

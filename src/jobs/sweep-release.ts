@@ -3,10 +3,19 @@
  * first verified sighting of a manifest bound to it, then HEAD every artifact the pin lists
  * (six at a time, also when the manifest was not served this sweep) and
  * compare each with its pinned metadata. Artifacts seen for the first time, and artifacts
- * whose metadata changed, become hash jobs at once.
+ * whose metadata changed, become hash jobs at once: the bytes decide whether a change of
+ * metadata is an incident (reportMetadataChange).
  */
 import { mapWithConcurrency } from '../core/concurrency';
 import { artifactUrl, cacheBypassUrl } from '../core/manifest-urls';
+import {
+  compareMetadata,
+  describeMetadata,
+  metadataFields,
+  metadataOf,
+  type ArtifactMetadata,
+  type MetadataField,
+} from '../core/artifact-metadata';
 import { PinStoreError, type ArtifactPin, type ReleasePin } from '../adapters/pin-store';
 import {
   addFinding,
@@ -132,35 +141,55 @@ interface MetadataChange {
   readonly url: string;
   readonly expectedSha256: string;
   readonly pinned: ArtifactPin;
-  readonly observed: Omit<ArtifactPin, 'pinnedAt'>;
-  readonly changes: readonly string[];
+  readonly observed: ArtifactMetadata;
+  readonly changes: readonly MetadataField[];
   readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
- * Metadata that differs from the pin is confirmed at the origin first: when the origin
- * still serves the pinned metadata, the cache is what changed (`cache-poisoned`); else
- * the file itself changed (`artifact-metadata-changed`). Either way its bytes are re-hashed.
+ * Bytes decide integrity. Any metadata change makes the artifact's bytes be hashed now
+ * (inside the sweep when it fits, else first in the queue). A change of ETag or
+ * Last-Modified alone is no finding yet: the hash decides (verified → the pin is
+ * re-baselined with an audit record and a low-severity notice; tampered →
+ * `artifact-hash-mismatch`, P0). A size change stays `artifact-metadata-changed`: no
+ * signed file changes length. When the origin still serves the pinned metadata, the cache
+ * is also to blame and `cache-poisoned` is added, never instead: what users receive decides.
  */
 async function reportMetadataChange(ctx: SweepContext, change: MetadataChange): Promise<void> {
   const { version, name, url, pinned, observed, changes } = change;
-  let originMatchesPin = false;
-  if (canRequest(ctx, `origin check ${version}`)) {
-    const bypassUrl = cacheBypassUrl(
-      url,
-      ctx.config.DIST_BASE_URL,
-      ctx.config.ORIGIN_BASE_URL,
-      ctx.sweepId,
-    );
-    const origin = await ctx.client.head(bypassUrl);
-    if (origin.ok) {
-      observeResponse(ctx, origin.value, version);
-      originMatchesPin = compareMetadata(pinned, metadataOf(origin.value.headers)).length === 0;
-    } else {
-      observeError(ctx, origin.error, version);
-    }
+  const job = {
+    type: 'hash' as const,
+    version,
+    name,
+    url,
+    expectedSha256: change.expectedSha256,
+    ...(pinned.size !== undefined && { expectedBytes: pinned.size }),
+    reason: 'metadata-changed' as const,
+    sweepId: ctx.sweepId,
+  };
+  if (!changes.includes('size')) {
+    ctx.hashJobs.push({
+      ...job,
+      rebaseline: { pinned: metadataFields(pinned), observed, changed: changes },
+    });
+    return;
   }
-  if (originMatchesPin) {
+  addFinding(ctx, {
+    kind: 'artifact-metadata-changed',
+    subject: url,
+    release: version,
+    summary: `${name} of ${version} changed ${changes.join(', ')} since it was pinned on ${pinned.pinnedAt}; release files are immutable. Its bytes are being re-hashed now.`,
+    expected: describeMetadata(pinned),
+    observed: describeMetadata(observed),
+    evidence: {
+      pinned: metadataFields(pinned),
+      observed,
+      changed: changes,
+      headers: change.headers,
+    },
+  });
+  ctx.hashJobs.push(job);
+  if (await originServesPin(ctx, change)) {
     addFinding(ctx, {
       kind: 'cache-poisoned',
       subject: url,
@@ -168,52 +197,30 @@ async function reportMetadataChange(ctx: SweepContext, change: MetadataChange): 
       summary: `The cached ${name} of ${version} has a different ${changes.join(', ')} than the origin, which still serves the pinned file.`,
       expected: describeMetadata(pinned),
       observed: describeMetadata(observed),
-      evidence: { differences: changes, pinned, cached: observed, headers: change.headers },
-    });
-  } else {
-    addFinding(ctx, {
-      kind: 'artifact-metadata-changed',
-      subject: url,
-      release: version,
-      summary: `${name} of ${version} changed ${changes.join(', ')} since it was pinned on ${pinned.pinnedAt}; release files are immutable. Its bytes are being re-hashed now.`,
-      expected: describeMetadata(pinned),
-      observed: describeMetadata(observed),
-      evidence: { pinned, observed, changed: changes, headers: change.headers },
+      evidence: {
+        differences: changes,
+        pinned: metadataFields(pinned),
+        cached: observed,
+        headers: change.headers,
+      },
     });
   }
-  ctx.hashJobs.push({
-    type: 'hash',
-    version,
-    name,
-    url,
-    expectedSha256: change.expectedSha256,
-    ...(pinned.size !== undefined && { expectedBytes: pinned.size }),
-    reason: 'metadata-changed',
-    sweepId: ctx.sweepId,
-  });
 }
 
-function metadataOf(headers: Readonly<Record<string, string>>): Omit<ArtifactPin, 'pinnedAt'> {
-  const length = headers['content-length'];
-  const size = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
-  return {
-    ...(size !== undefined && { size }),
-    ...(headers['etag'] !== undefined && { etag: headers['etag'] }),
-    ...(headers['last-modified'] !== undefined && { lastModified: headers['last-modified'] }),
-  };
-}
-
-/** Which pinned fields differ; a field that was not observed at pin time is not compared. */
-function compareMetadata(pinned: ArtifactPin, observed: Omit<ArtifactPin, 'pinnedAt'>): string[] {
-  const changes: string[] = [];
-  if (pinned.size !== undefined && observed.size !== pinned.size) changes.push('size');
-  if (pinned.etag !== undefined && observed.etag !== pinned.etag) changes.push('ETag');
-  if (pinned.lastModified !== undefined && observed.lastModified !== pinned.lastModified) {
-    changes.push('Last-Modified');
+/** Does the cache-bypassing URL still serve the pinned metadata? */
+async function originServesPin(ctx: SweepContext, change: MetadataChange): Promise<boolean> {
+  if (!canRequest(ctx, `origin check ${change.version}`)) return false;
+  const bypassUrl = cacheBypassUrl(
+    change.url,
+    ctx.config.DIST_BASE_URL,
+    ctx.config.ORIGIN_BASE_URL,
+    ctx.sweepId,
+  );
+  const origin = await ctx.client.head(bypassUrl);
+  if (!origin.ok) {
+    observeError(ctx, origin.error, change.version);
+    return false;
   }
-  return changes;
-}
-
-function describeMetadata(meta: Omit<ArtifactPin, 'pinnedAt'>): string {
-  return `size ${meta.size ?? '?'}, ETag ${meta.etag ?? '-'}, Last-Modified ${meta.lastModified ?? '-'}`;
+  observeResponse(ctx, origin.value, change.version);
+  return compareMetadata(change.pinned, metadataOf(origin.value.headers)).length === 0;
 }

@@ -3,7 +3,8 @@
  * signature, pins, artifact metadata, headers), a share of the other pinned releases'
  * manifests (the manifest rotation), the cache differential, availability and the regional
  * probes; queue the hashing work; turn signed files that were not served into findings;
- * hand the findings to the incident engine; store the summary.
+ * hand the findings to the incident engine; store the summary; publish the public status
+ * snapshot (src/jobs/publish-snapshot.ts).
  * Contract: a sweep always ends with a stored summary (also when it breaks), never runs
  * twice at once, and stays within its subrequest budget, recording what it skipped.
  */
@@ -26,8 +27,14 @@ import { recheckPinnedManifests } from './manifest-recheck';
 import { reportManifestSilences } from './sweep-silence';
 import { enqueueHashJobs, planRotationJobs } from './hash-planning';
 import { flushSweepLog } from './log-entries';
+import { recordSweepEnd } from './publish-snapshot';
 import { reportSweepFindings } from './report-findings';
-import { sweepCacheDifferential } from './sweep-cache';
+import {
+  reconcileRegionalStaleness,
+  sweepCacheDifferential,
+  sweepErrorCanary,
+} from './sweep-cache';
+import { createKvStalenessStore } from '../adapters/staleness-store';
 import {
   addFinding,
   addFindings,
@@ -146,7 +153,12 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       newest === undefined
         ? undefined
         : { version: newest, pin: await ctx.pins.getRelease(newest) },
+      {
+        ...(history?.highestVersion !== undefined && { highestSeen: history.highestVersion }),
+        staleness: createKvStalenessStore(env.PINS),
+      },
     );
+    await sweepErrorCanary(ctx);
 
     const tally = tallySnapshot(ctx);
     const outcome = classifyAvailability(tally);
@@ -171,6 +183,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
     );
     // After the single-vantage availability, so regional findings merge with it by fingerprint.
     await sweepRegions(ctx, env, index.watched, options);
+    reconcileRegionalStaleness(ctx);
     if (index.nextHistory) await state.setIndexHistory(index.nextHistory);
 
     const rotation = await planRotationJobs(env, ctx, index.entries, trust);
@@ -192,7 +205,9 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
     const findings = [...ctx.findings.values()];
     await reportSweepFindings(env, {
       sweepId,
-      findings,
+      // The inline hash jobs' findings again (already reported by them): an incident seen in
+      // this sweep is not counted clean by it, e.g. a notice its own hashing raised.
+      findings: [...findings, ...inline.findings],
       now: startedAt,
       checkedKinds: FINDING_KIND_NAMES.filter(
         (kind) => kind !== 'artifact-hash-mismatch' && kind !== 'artifact-unverifiable',
@@ -207,6 +222,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       inlineMismatches: inline.mismatched,
     });
     await state.finishSweep(summary);
+    await recordSweepEnd(env, summary, clock());
     return { status: 'completed', summary, findings };
   } catch (error) {
     const summary = summarise(sweepId, startedAt, ctx, config, options.trigger, clock(), {
@@ -217,6 +233,7 @@ export async function runSweep(env: MonitorEnv, options: SweepOptions): Promise<
       error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error',
     });
     await state.finishSweep(summary);
+    await recordSweepEnd(env, summary, clock());
     throw error;
   }
 }

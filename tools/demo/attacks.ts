@@ -14,7 +14,21 @@ export interface ExpectedFinding {
   readonly severity: Severity;
   /** The finding's subject; its fingerprint is `kind subject`. */
   readonly subject: string;
+  /**
+   * Only the start of the subject is known (a URL the monitor chooses itself, e.g. the
+   * path it requests to see a 404): any subject under `subject` answers.
+   */
+  readonly subjectIsPrefix?: boolean;
 }
+
+/**
+ * Something else an attack must leave true, checked from outside after it: the sweep still
+ * watches a release (it is still checked in depth), or the transparency log holds no
+ * manifest entry of a release (it was never pinned).
+ */
+export type AttackCheck =
+  | { readonly check: 'watched'; readonly version: string }
+  | { readonly check: 'never-pinned'; readonly version: string };
 
 export interface AttackScenario {
   /** Unique and short, e.g. `set-header: Set-Cookie`. */
@@ -27,8 +41,22 @@ export interface AttackScenario {
   readonly expect: ExpectedFinding;
   /** Only the hash queue's consumer can see it: wait for hashing after the sweep. */
   readonly needsHashing: boolean;
-  /** In the three-attack `--quick` tour. */
+  /** In the short `--quick` tour. */
   readonly quick: boolean;
+  /**
+   * Sweeps the monitor may take to find it (default 1): a rotation reaches a release only
+   * every few sweeps. The bound comes from the documented rate, never from trying.
+   */
+  readonly maxSweeps?: number;
+  /** More that must hold after the attack (see `AttackCheck`). */
+  readonly checks?: readonly AttackCheck[];
+  /** Whether `npm run demo` shows it (default true): some need a site the demo does not run. */
+  readonly inDemo?: boolean;
+  /**
+   * A routine event, not an attack: the monitor raises a notice once and closes it itself
+   * (it is not seen again on the next sweep).
+   */
+  readonly closesItself?: boolean;
 }
 
 export interface AttackTarget {
@@ -41,6 +69,12 @@ export interface AttackTarget {
    * ones each sweep. Default: its sixth file.
    */
   readonly smallestArtifact?: string;
+  /** The newest release's artifacts, smallest first (the cache differential samples two). */
+  readonly smallArtifacts?: readonly string[];
+  /** What the monitor's last sweep watched (checked in depth), newest first. */
+  readonly watched?: readonly string[];
+  /** index.json's `lts` of each release (a codename, or false). */
+  readonly lts?: Readonly<Record<string, string | false>>;
 }
 
 /** The site publishes the first eight catalogue files of each release by default. */
@@ -60,17 +94,22 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
   const url = (path: string) => `${base}/${path}`;
   const shasums = (version: string) => url(`${version}/SHASUMS256.txt`);
   const small = target.smallestArtifact ?? file(5);
+  // Not one the cache differential samples (the two smallest): the poison-cache attack's
+  // P0 on its file would otherwise join this attack's open incident and page nobody. Nor
+  // one another attack here aims at (files 1, 3, 4).
+  const taken = [...(target.smallArtifacts?.slice(0, 2) ?? [small]), file(1), file(3), file(4)];
+  const tampered = files.find((name) => !taken.includes(name)) ?? file(0);
 
   return [
     {
       name: 'tamper-artifact',
-      what: `One byte of ${newest}/${file(0)} is flipped; its size, ETag and Last-Modified stay the same.`,
+      what: `One byte of ${newest}/${tampered} is flipped; its size, ETag and Last-Modified stay the same.`,
       how: 'Only hashing the bytes shows it: a queue consumer streams the file through SHA-256 and compares with the signed manifest.',
-      commands: [{ attack: 'tamper-artifact', version: newest, file: file(0) }],
+      commands: [{ attack: 'tamper-artifact', version: newest, file: tampered }],
       expect: {
         kind: 'artifact-hash-mismatch',
         severity: 'P0',
-        subject: url(`${newest}/${file(0)}`),
+        subject: url(`${newest}/${tampered}`),
       },
       needsHashing: true,
       quick: true,
@@ -186,7 +225,7 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
     {
       name: 'poison-cache: artifact',
       what: `The cache serves other bytes for ${newest}/${small}, with the same size, ETag and Last-Modified; the origin is clean.`,
-      how: 'Each sweep fetches its smallest artifacts twice, through the cache and around it, and compares the bytes (hashing would see it too, but only on its rotation).',
+      how: 'Each sweep fetches its smallest artifacts twice, through the cache and around it, and hashes both: the origin is clean, so the cache is poisoned (P1, purge); users receive bytes that fail the signed hash, so artifact-hash-mismatch (P0) is raised beside it, never lowered to P1.',
       commands: [{ attack: 'poison-cache', path: `${newest}/${small}` }],
       expect: { kind: 'cache-poisoned', severity: 'P1', subject: url(`${newest}/${small}`) },
       needsHashing: false,
@@ -195,7 +234,7 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
     {
       name: 'poison-cache: index.json',
       what: 'The cached index.json differs from the origin (here: an older copy); the origin is clean.',
-      how: 'An index that looks rolled back is fetched again around the cache: the origin disagrees, so it is the cache that is poisoned.',
+      how: 'An index that looks rolled back is fetched again around the cache: the origin disagrees, so it is the cache that is poisoned (an older copy than one already served is no missing purge).',
       commands: [{ attack: 'poison-cache', path: 'index.json' }],
       expect: { kind: 'cache-poisoned', severity: 'P1', subject: url('index.json') },
       needsHashing: false,
@@ -221,22 +260,23 @@ export function attackScenarios(target: AttackTarget): AttackScenario[] {
     },
     {
       name: 'change-metadata',
-      what: `${newest}/${file(4)} gets a new ETag and Last-Modified; the bytes are the same.`,
-      how: "Each artifact's size, ETag and Last-Modified are pinned at first sight.",
+      what: `${newest}/${file(4)} gets a new ETag and Last-Modified; the bytes are the same (a re-upload).`,
+      how: 'A changed ETag or Last-Modified makes the monitor hash the file at once: the signed bytes re-baseline the pin (audit record in the pin) and raise one public P3 notice per cause, which closes itself.',
       commands: [{ attack: 'change-metadata', path: `${newest}/${file(4)}` }],
       expect: {
-        kind: 'artifact-metadata-changed',
-        severity: 'P1',
-        subject: url(`${newest}/${file(4)}`),
+        kind: 'artifact-rebaselined',
+        severity: 'P3',
+        subject: `${base}#republished`,
       },
-      needsHashing: false,
+      needsHashing: true,
       quick: false,
+      closesItself: true,
     },
   ];
 }
 
 export function fingerprintOfExpected(expected: ExpectedFinding): string {
-  return `${expected.kind} ${expected.subject}`;
+  return `${expected.kind} ${expected.subject}${expected.subjectIsPrefix === true ? '…' : ''}`;
 }
 
 /**
@@ -248,10 +288,16 @@ export function matchesExpected(
   incident: {
     readonly fingerprint: string;
     readonly kind: string;
+    readonly subject: string;
     readonly subjects?: readonly string[];
   },
   expected: ExpectedFinding,
 ): boolean {
-  if (incident.fingerprint === fingerprintOfExpected(expected)) return true;
-  return incident.kind === expected.kind && (incident.subjects ?? []).includes(expected.subject);
+  if (incident.kind !== expected.kind) return false;
+  const subjects = [incident.subject, ...(incident.subjects ?? [])];
+  return subjects.some((subject) =>
+    expected.subjectIsPrefix === true
+      ? subject.startsWith(expected.subject)
+      : subject === expected.subject,
+  );
 }

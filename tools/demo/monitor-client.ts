@@ -28,6 +28,18 @@ export interface MonitorClient {
   /** `GET /api/incidents/:id` without a token: status and body as the public gets them. */
   publicIncident(id: string): Promise<{ status: number; body: unknown }>;
   statusPage(): Promise<string>;
+  /**
+   * `GET /api/log/lookup?path=<dist path>` (public): the transparency log's entries filed
+   * under a path, oldest first. Throws when the log is off or the answer is not a lookup.
+   */
+  logEntries(path: string): Promise<LogEntryView[]>;
+}
+
+/** What the checks read of a transparency log entry (docs/transparency-log.md). */
+export interface LogEntryView {
+  readonly type: string;
+  readonly release?: string;
+  readonly path?: string;
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -110,6 +122,17 @@ export function createMonitorClient(origin: string, operatorToken: string): Moni
     },
     incident: (id) => okJson<IncidentDetail>(`/api/incidents/${encodeURIComponent(id)}`),
     publicIncident: (id) => getJson<unknown>(`/api/incidents/${encodeURIComponent(id)}`, {}),
+    async logEntries(path) {
+      const { status, body } = await getJson<{ entries?: { entry?: LogEntryView }[] }>(
+        `/api/log/lookup?path=${encodeURIComponent(path)}`,
+        {},
+      );
+      if (status !== 200 || !Array.isArray(body.entries))
+        throw new MonitorClientError(
+          `/api/log/lookup answered ${status}: ${JSON.stringify(body).slice(0, 300)}`,
+        );
+      return body.entries.flatMap((item) => (item.entry === undefined ? [] : [item.entry]));
+    },
     async statusPage() {
       const response = await fetch(`${origin}/`, {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),

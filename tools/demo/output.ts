@@ -85,15 +85,15 @@ export async function withProgress<T>(
 }
 
 /**
- * Wraps plain text at `width` columns; lines after the first start with `indent` spaces,
- * so a labelled paragraph stays aligned under its first line.
+ * Wraps plain text to lines of at most `width` characters; lines after the first start
+ * with `indent` spaces, so a paragraph after a label of `indent` columns stays aligned
+ * under its first line (each line then ends by `indent + width`).
  */
 export function wrap(text: string, width: number, indent: number): string {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/)) {
-    const room = width - (lines.length === 0 ? 0 : indent);
-    if (line !== '' && line.length + 1 + word.length > room) {
+    if (line !== '' && line.length + 1 + word.length > width) {
       lines.push(line);
       line = word;
     } else {

@@ -46,6 +46,11 @@ export interface StackOptions {
   readonly releases?: number;
   /** Called with one line per startup step. */
   readonly log?: (line: string) => void;
+  /**
+   * Monitor settings over the demo's (e.g. `{ WATCH_NEWEST: '1' }`), passed as `--var`:
+   * plain settings only, never secrets.
+   */
+  readonly vars?: Record<string, string>;
 }
 
 /** Settings the monitor runs with: the ones that make a demo quick and decisive. */
@@ -83,6 +88,8 @@ export interface Stack {
   readonly stateDir: string;
   /** The verifier key of the monitor's throwaway transparency log key. */
   readonly logVerifierKey?: string;
+  /** The plain settings the monitor runs with beyond wrangler.toml (the demo's and the caller's). */
+  readonly vars: Readonly<Record<string, string>>;
   /** Stops everything and removes the temporary directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -104,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     receiver = await startAlertReceiver({ secret: webhookSecret, host: HOST });
 
     const operatorToken = randomBytes(24).toString('hex');
+    const vars = { ...DEMO_VARS, ...options.vars };
     log('starting the monitor under wrangler dev (first build: 10-30 s)');
     const wrangler = await startWranglerDev({
       dir,
@@ -116,7 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         SLACK_WEBHOOK_URL: receiver.slackUrl,
         OPERATOR_TOKENS: `demo:${operatorToken}`,
       },
-      vars: DEMO_VARS,
+      vars,
       startTimeoutMs: MONITOR_START_MS,
     });
     const monitor = createMonitorClient(wrangler.origin, operatorToken);
@@ -132,6 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       monitorProcess: wrangler.process,
       siteProcess: site.process,
       stateDir: wrangler.stateDir,
+      vars,
       ...(wrangler.logVerifierKey !== undefined && { logVerifierKey: wrangler.logVerifierKey }),
       async stop() {
         if (stopped) return;
@@ -214,6 +223,11 @@ export interface WranglerDevOptions {
   readonly vars?: Record<string, string>;
   /** How long its build and first answer may take. */
   readonly startTimeoutMs: number;
+  /**
+   * Warnings only: wrangler logs no line per request (its own CPU per request, which a load
+   * run would otherwise measure too) and no "Ready on" (readiness is `GET /healthz` alone).
+   */
+  readonly quiet?: boolean;
 }
 
 /**
@@ -259,7 +273,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
       envFile,
       '--show-interactive-dev-session=false',
       '--log-level',
-      'info',
+      options.quiet === true ? 'warn' : 'info',
       // Plain settings go on the command line (`--var NAME:value`); they are not secret.
       ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
     ],
@@ -276,7 +290,8 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
       FORCE_COLOR: '0',
     },
   });
-  await waitForOutput(monitorProcess, /Ready on http/, options.startTimeoutMs);
+  if (options.quiet !== true)
+    await waitForOutput(monitorProcess, /Ready on http/, options.startTimeoutMs);
   await waitUntil(
     'the monitor to answer GET /healthz',
     async () => {

@@ -238,8 +238,12 @@ for (const name of SCENARIO_NAMES) {
       }
     });
 
-    it('does not open it again on the next sweep', { timeout: 300_000 }, async () => {
+    it('does not open it again on the next sweep', { timeout: 300_000 }, async (t) => {
       assert.ok(run.incident, 'no incident');
+      if (scenario.closesItself) {
+        t.skip('a routine notice is raised once and closes itself: there is no second sighting');
+        return;
+      }
       const { monitor, receiver } = requireStack();
       const id = run.incident.id;
       const openedBefore = receiver.alerts.filter(

@@ -42,6 +42,10 @@ declare module 'autocannon' {
     readonly timeout?: number;
     readonly headers?: Readonly<Record<string, string>>;
     readonly title?: string;
+    /** Requests a second from all connections together (latencies corrected for coordinated omission). */
+    readonly overallRate?: number;
+    /** Requests each connection sends in turn (paths relative to `url`'s origin). */
+    readonly requests?: readonly { readonly path?: string; readonly method?: string }[];
   }
 
   export interface Instance extends Promise<Result> {
