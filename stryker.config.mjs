@@ -30,11 +30,14 @@ export default {
     'src/core/release-novelty.ts',
     // bytes and headers
     'src/core/hash-verdict.ts',
+    'src/core/artifact-metadata.ts',
     'src/core/header-policy.ts',
+    'src/core/response-classes.ts',
     // index.json and rollback
     'src/core/index-json.ts',
     'src/core/index-rollback.ts',
     'src/core/index-pins.ts',
+    'src/core/cache-staleness.ts',
     // findings and their fingerprints
     'src/core/findings.ts',
     // incidents: lifecycle, auto-resolve, grouping, the alert cap
@@ -51,6 +54,7 @@ export default {
     'src/core/secret-redaction.ts',
     'src/core/untrusted-text.ts',
     'src/http/incident-views.ts',
+    'src/http/snapshot-guard.ts',
   ],
   ignorePatterns: ['.wrangler', 'dist', 'reports', 'coverage', '.tmp', 'test-results'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
