@@ -6,15 +6,25 @@
 // (about NN minutes here); `npm run mutation -- --mutate src/core/signature.ts` one module.
 // CI does not run it.
 
+// Environment switches for scoped runs (docs/reliability.md, "Mutation testing"):
+// MUTATION_REPORT=name writes reports/mutation/<name>.json|html (one per group of modules);
+// MUTATION_ALL_KILLERS=1 runs every covering test of a mutant instead of stopping at the
+// first failure (exact "before" scores, many times slower); MUTATION_STATIC=1 runs the static
+// mutants too (narrow the tests with CORE_TESTS, see vitest.core.config.ts).
+const env = process.env;
+const staticRun = env['MUTATION_STATIC'] === '1';
+const report = `reports/mutation/${env['MUTATION_REPORT'] ?? (staticRun ? 'static' : 'mutation')}`;
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.core.config.ts', related: true },
   coverageAnalysis: 'perTest',
-  // Run every test that covers a mutant, not only up to the first that kills it: the
-  // report then says which tests kill what, so the score of the tests that existed before
-  // the *-mutants tests can be read from the same run.
-  disableBail: true,
+  // A mutant stops at the first test that kills it, so the report names one killer: the score
+  // of the tests from before the *-mutants tests is then a lower bound (tools/mutation/score.ts).
+  // Hundreds of mutants sit in functions most test files call (createFinding, cleanUntrustedText,
+  // signature checks run in beforeAll): running all their tests costs ~25 s each, hours in all.
+  disableBail: env['MUTATION_ALL_KILLERS'] === '1',
   // Two cores shared with everything else on the machine: one test runner at a time.
   concurrency: 1,
   timeoutMS: 20_000,
@@ -22,7 +32,7 @@ export default {
   // built once) cannot be switched on per test, so Stryker reloads the whole Node suite for
   // each one: about 30 s apiece here, hours for the set. They are left out of the score
   // (reported as Ignored); docs/reliability.md says which tables that leaves unmeasured.
-  ignoreStatic: true,
+  ignoreStatic: !staticRun,
   mutate: [
     // signatures and the keys they are checked against
     'src/core/signature.ts',
@@ -63,11 +73,11 @@ export default {
   ],
   ignorePatterns: ['.wrangler', 'dist', 'reports', 'coverage', '.tmp', 'test-results'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `${report}.html` },
+  jsonReporter: { fileName: `${report}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: true },
   tempDirName: '.stryker-tmp',
   // `npm run mutation -- --incremental` reuses the results of the last run for mutants whose
-  // code and tests did not change (reports/stryker-incremental.json); `--force` reruns all.
-  incrementalFile: 'reports/stryker-incremental.json',
+  // code and tests did not change (reports/mutation/<name>.incremental.json); `--force` reruns all.
+  incrementalFile: `${report}.incremental.json`,
 };
