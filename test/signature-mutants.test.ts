@@ -20,6 +20,7 @@ import {
   type PublicKey,
 } from 'openpgp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isPinnedFingerprint, PINNED_RELEASE_KEY_FINGERPRINTS } from '../src/core/release-keys';
 import { verifyManifestSignature, type VerifyManifestSignatureInput } from '../src/core/signature';
 
 const NOW = new Date('2025-06-02T00:00:00Z');
@@ -194,5 +195,52 @@ describe('verifyManifestSignature: forms as served', () => {
       input({ clearsigned: edited, manifestText: MANIFEST }),
     );
     expect(verdict).toMatchObject({ ok: false, reason: 'bad-signature' });
+  });
+});
+
+describe('verifyManifestSignature: every packet, not the first two', () => {
+  it('refuses two good signatures followed by one from an untrusted key', async () => {
+    const detachedSignature = await signDetached([trusted, trusted, stranger]);
+    const verdict = await verifyManifestSignature(input({ detachedSignature }));
+    expect(verdict).toMatchObject({ ok: false, reason: 'unknown-key' });
+  });
+});
+
+describe('verifyManifestSignature: what an accepted signature reports', () => {
+  it('names the signing key ID as gpg prints it, upper-case hex', async () => {
+    const detachedSignature = await signDetached([trusted]);
+    const verdict = await verifyManifestSignature(input({ detachedSignature }));
+    expect(verdict).toMatchObject({
+      ok: true,
+      signingKeyId: trusted.publicKey.getKeyID().toHex().toUpperCase(),
+    });
+    expect(verdict.ok && verdict.signingKeyId).toMatch(/^[0-9A-F]{16}$/);
+  });
+
+  it('names the first line where a clearsigned text and the manifest part', async () => {
+    const clearsigned = await sign({
+      message: await createCleartextMessage({ text: MANIFEST }),
+      signingKeys: trusted.privateKey,
+      date: SIGNED_AT,
+    });
+    const other = MANIFEST.replace('node-v24.0.0.tar.gz', 'node-v24.0.1.tar.gz');
+    expect(
+      await verifyManifestSignature(input({ clearsigned, manifestText: other })),
+    ).toMatchObject({
+      ok: false,
+      reason: 'clearsigned-text-mismatch',
+      detail: 'clearsigned: the signed text differs from the manifest from line 2',
+    });
+  });
+});
+
+describe('isPinnedFingerprint', () => {
+  it('knows a pinned release key in any case, and nothing else', () => {
+    const [pinned] = PINNED_RELEASE_KEY_FINGERPRINTS;
+    expect(pinned).toMatch(/^[0-9A-F]{40}$/);
+    expect(isPinnedFingerprint(pinned as string)).toBe(true);
+    expect(isPinnedFingerprint((pinned as string).toLowerCase())).toBe(true);
+    expect(isPinnedFingerprint('0'.repeat(40))).toBe(false);
+    expect(isPinnedFingerprint('')).toBe(false);
   });
 });
