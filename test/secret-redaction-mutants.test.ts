@@ -75,3 +75,16 @@ describe('safeOrigin', () => {
     expect(safeOrigin('not a url with a s3cret')).toBe('(invalid URL)');
   });
 });
+
+describe('redactSecrets: the parts of a secret URL', () => {
+  it('redacts a query string of eight characters seen on its own', () => {
+    const hook = 'https://hooks.example.test/services/T0?k=abcde';
+    expect(redactSecrets('retrying ?k=abcde soon', [hook])).toBe('retrying [redacted] soon');
+  });
+
+  it('leaves the slashes of a log alone when a secret URL has no path to speak of', () => {
+    expect(redactSecrets('GET /dist/index.json failed', ['https://sentry.example.test'])).toBe(
+      'GET /dist/index.json failed',
+    );
+  });
+});
