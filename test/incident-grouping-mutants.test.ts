@@ -176,6 +176,16 @@ describe('planning one sweep', () => {
     ]);
   });
 
+  it('never groups findings that have no cause, even of one kind', () => {
+    const lone = [
+      make({ kind: 'origin-unavailable', subject: `${BASE}/index.json` }),
+      make({ kind: 'origin-unavailable', subject: `${BASE}/index.tab` }),
+      make({ kind: 'manifest-changed', subject: urlOf(1) }),
+      make({ kind: 'manifest-changed', subject: urlOf(2) }),
+    ];
+    expect(planIncidentReports(lone, new Set())).toEqual(lone.map((finding) => ({ finding })));
+  });
+
   it('sends a finding with its own open incident there, even when its group is open too', () => {
     const [a, b, c] = [cachePolicy(1), cachePolicy(2), cachePolicy(3)];
     const group = groupFingerprintOf(a) as string;
