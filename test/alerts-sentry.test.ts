@@ -4,6 +4,7 @@ import {
   env,
   waitOnExecutionContext,
 } from 'cloudflare:test';
+import * as Sentry from '@sentry/cloudflare';
 import { parseEnvelope } from '@sentry/core';
 import { describe, expect, it, vi } from 'vitest';
 import { createAlertChannels } from '../src/adapters/alert-channels';
@@ -225,6 +226,57 @@ describe('Sentry for the Worker', () => {
     });
     expect(requests).toEqual([]);
     expect(sentryOptionsOf({})).toMatchObject({ enabled: false, dsn: undefined });
+  });
+
+  async function runFetch(vars: Partial<MonitorEnv>, fetch: () => Promise<Response>) {
+    const handler = withMonitorSentry<ExportedHandler<MonitorEnv>>({ fetch });
+    const context = createExecutionContext();
+    const outcome = await Promise.resolve(
+      handler.fetch!(
+        new Request('https://monitor.test/') as Request<unknown, IncomingRequestCfProperties>,
+        { ...env, ...vars },
+        context,
+      ),
+    ).then(
+      (response) => response.status,
+      (error: unknown) => error,
+    );
+    await waitOnExecutionContext(context);
+    return outcome;
+  }
+
+  it('reports an exception a request throws when SENTRY_DSN is set', async () => {
+    const { requests } = captureFetch();
+    const outcome = await runFetch({ SENTRY_DSN: DSN }, async () => {
+      throw new Error('request broke');
+    });
+    expect(outcome).toBeInstanceOf(Error);
+    const events = requests
+      .filter((r) => r.url.startsWith(ENVELOPE_URL))
+      .flatMap((r) => envelopeItems(r).items)
+      .filter((item) => item.type === 'event');
+    expect(JSON.stringify(events)).toContain('request broke');
+  });
+
+  it('answers requests without the SDK when SENTRY_DSN is unset or invalid (it would cost CPU for nothing)', async () => {
+    const { requests } = captureFetch();
+    const clients: unknown[] = [];
+    const handle = async () => {
+      clients.push(Sentry.getClient());
+      return new Response('ok');
+    };
+    expect(await runFetch({ SENTRY_DSN: DSN }, handle)).toBe(200);
+    expect(clients[0]).toBeDefined();
+    for (const dsn of [undefined, 'not a dsn']) {
+      clients.length = 0;
+      expect(await runFetch({ SENTRY_DSN: dsn }, handle)).toBe(200);
+      expect(clients).toEqual([undefined]);
+      const outcome = await runFetch({ SENTRY_DSN: dsn }, async () => {
+        throw new Error('unseen');
+      });
+      expect(outcome).toBeInstanceOf(Error);
+    }
+    expect(requests.filter((r) => r.url.startsWith(ENVELOPE_URL))).toEqual([]);
   });
 
   it('keeps outgoing URLs to their origin in breadcrumbs, and adds no trace headers', () => {

@@ -125,7 +125,8 @@ describe('POST /slack/interactions', () => {
         (entry) => entry.actor === 'slack:jane.doe' && entry.type === 'state-change',
       ),
     ).toBe(true);
-    // The clicked message is replaced by the incident's new state: no Acknowledge button left.
+    // The clicked message is replaced by the incident's new state: no Acknowledge button left
+    // (Disclose stays while the incident is private).
     const reply = requests.find((r) => r.url === RESPONSE_URL);
     const body = JSON.parse(reply!.body) as {
       replace_original: boolean;
@@ -135,7 +136,7 @@ describe('POST /slack/interactions', () => {
     const actionIds = body.blocks
       .filter((b) => b.type === 'actions')
       .flatMap((b) => b.elements!.map((e) => e.action_id));
-    expect(actionIds).toEqual(['incident_resolve']);
+    expect(actionIds).toEqual(['incident_resolve', 'incident_disclose']);
   });
 
   it('resolves a private incident for a Resolve click by a user SLACK_OPERATORS names', async () => {

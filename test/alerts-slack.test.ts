@@ -23,7 +23,7 @@ const Button = z
   .object({
     type: z.literal('button'),
     text: PlainText.extend({ text: z.string().min(1).max(75) }),
-    action_id: z.enum(['incident_acknowledge', 'incident_resolve']),
+    action_id: z.enum(['incident_acknowledge', 'incident_resolve', 'incident_disclose']),
     value: z.string().min(1).max(2000),
     style: z.enum(['primary', 'danger']).optional(),
     confirm: z
@@ -149,14 +149,57 @@ describe('Slack alert message', () => {
     ['acknowledged', ['incident_resolve']],
     ['contained', ['incident_resolve']],
     ['resolved', []],
-  ] as const)('offers the buttons a %s incident can take', (state, actionIds) => {
-    const { blocks } = renderSlackMessage(alertMessage({ state }));
+  ] as const)('offers the buttons a disclosed %s incident can take', (state, actionIds) => {
+    const { blocks } = renderSlackMessage(alertMessage({ state, disclosed: true }));
     const actions = blocks.find((b) => b.type === 'actions');
     const ids = actions?.type === 'actions' ? actions.elements.map((e) => e.action_id) : [];
     expect(ids).toEqual(actionIds);
     if (actions?.type === 'actions') {
       for (const button of actions.elements) expect(button.value).toBe(alertMessage().incidentId);
     }
+  });
+
+  it.each(['open', 'acknowledged', 'contained', 'resolved'] as const)(
+    'offers Disclose, with a confirmation, on a private %s incident',
+    (state) => {
+      const { blocks } = renderSlackMessage(alertMessage({ state }));
+      const actions = blocks.find((b) => b.type === 'actions');
+      const disclose =
+        actions?.type === 'actions'
+          ? actions.elements.find((e) => e.action_id === 'incident_disclose')
+          : undefined;
+      expect(disclose?.value).toBe(alertMessage().incidentId);
+      expect(disclose?.confirm?.text.text).toMatch(/public/);
+    },
+  );
+
+  it('offers no Disclose on an incident that is not a security one, or already public', () => {
+    for (const overrides of [{ security: false }, { disclosed: true }]) {
+      const ids = renderSlackMessage(alertMessage(overrides))
+        .blocks.flatMap((b) => (b.type === 'actions' ? b.elements : []))
+        .map((e) => e.action_id);
+      expect(ids).not.toContain('incident_disclose');
+    }
+  });
+
+  it('lists a grouped incident’s subjects, the first five and how many more', () => {
+    const subjects = Array.from(
+      { length: 56 },
+      (_, i) => `https://dist.test/dist/v24.11.1/file-${String(i).padStart(2, '0')}.tar.gz`,
+    );
+    const { blocks } = renderSlackMessage(
+      alertMessage({ subjects: subjects.slice(0, 20), subjectCount: 56, cause: 'origin' }),
+    );
+    const facts = blocks[2];
+    const fieldText = facts?.type === 'section' ? (facts.fields ?? []).map((f) => f.text) : [];
+    const listed = fieldText.find((text) => text.startsWith('*Subjects (56)*'));
+    expect(listed).toContain('file-00.tar.gz');
+    expect(listed).toContain('file-04.tar.gz');
+    expect(listed).not.toContain('file-05.tar.gz');
+    expect(listed).toMatch(/and 51 more$/);
+    // A single subject is the URL field already: no list.
+    const single = renderSlackMessage(alertMessage({ subjects: [subjects[0]!], subjectCount: 1 }));
+    expect(JSON.stringify(single.blocks)).not.toContain('Subjects');
   });
 
   it.each([

@@ -405,11 +405,26 @@ describe('dist site: attacks', () => {
     expect((await get('index.json')).status).toBe(200);
   });
 
-  it('slow delays the response', async () => {
-    site.slow(150);
-    const started = Date.now();
-    await get('index.json');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  it('slow holds every answer until its delay has passed', async () => {
+    // The wait is observed, not timed: the answer must not come before the sleep ends.
+    const waits: { ms: number; end: () => void }[] = [];
+    const slowSite = await createDistSite({
+      now: NOW,
+      sleep: (ms) => new Promise<void>((resolve) => waits.push({ ms, end: resolve })),
+    });
+    slowSite.slow(150);
+    let answered = false;
+    const answer = slowSite
+      .fetcher(`${BASE}/index.json`)
+      .then((response) => ((answered = true), response));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(waits.map((wait) => wait.ms)).toEqual([150]);
+    expect(answered).toBe(false);
+    waits[0]!.end();
+    expect((await answer).status).toBe(200);
+    slowSite.reset();
+    expect((await slowSite.fetcher(`${BASE}/index.json`)).status).toBe(200);
+    expect(waits).toHaveLength(1);
   });
 
   it('changeMetadata gives new ETag and Last-Modified for the same bytes', async () => {

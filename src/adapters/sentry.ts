@@ -45,7 +45,7 @@ type SentryEnv = Pick<MonitorEnv, 'SENTRY_DSN'> & { readonly SENTRY_ENVIRONMENT?
  */
 export function sentryOptionsOf(env: SentryEnv) {
   const dsn = env.SENTRY_DSN?.trim();
-  const valid = parseSentryDsn(dsn).ok;
+  const valid = sentryConfigured(env);
   return {
     dsn: valid ? dsn : undefined,
     enabled: valid,
@@ -94,12 +94,20 @@ export function scrubBreadcrumb(breadcrumb: Sentry.Breadcrumb): Sentry.Breadcrum
   return { ...breadcrumb, data: { ...breadcrumb.data, url: safeOrigin(url) } };
 }
 
+/** Whether this deployment reports to Sentry at all (a valid SENTRY_DSN). */
+export function sentryConfigured(env: SentryEnv): boolean {
+  return parseSentryDsn(env.SENTRY_DSN?.trim()).ok;
+}
+
 /**
  * Wraps the Worker's exported handler: Sentry on every handler, and the `scheduled`
  * handler inside a cron monitor (check-in `in_progress`, then `ok`, or `error` when it
- * throws).
+ * throws). Without a valid SENTRY_DSN, HTTP requests skip the SDK's wrapper: it would
+ * report nothing, and it costs about a millisecond of CPU per request, which is most of
+ * what a public page served from the snapshot costs (docs/benchmarks.md).
  */
 export function withMonitorSentry<H extends ExportedHandler<MonitorEnv>>(handler: H): H {
+  const plainFetch = handler.fetch;
   const scheduled = handler.scheduled;
   const monitored: H =
     scheduled === undefined
@@ -114,8 +122,17 @@ export function withMonitorSentry<H extends ExportedHandler<MonitorEnv>>(handler
             ),
         };
   // `withSentry` instruments the handler object in place and returns it.
-  const handlerType: ExportedHandler<MonitorEnv> = monitored;
-  return Sentry.withSentry((env: MonitorEnv) => sentryOptionsOf(env), handlerType) as H;
+  const handlerType: ExportedHandler<MonitorEnv> = { ...monitored };
+  const instrumented = Sentry.withSentry((env: MonitorEnv) => sentryOptionsOf(env), handlerType);
+  const sentryFetch = instrumented.fetch;
+  if (plainFetch === undefined || sentryFetch === undefined) return instrumented as H;
+  return {
+    ...instrumented,
+    fetch: (request, env, ctx) =>
+      sentryConfigured(env)
+        ? sentryFetch.call(instrumented, request, env, ctx)
+        : plainFetch.call(handler, request, env, ctx),
+  } as H;
 }
 
 /** Wraps a Durable Object class: errors in its fetch, alarm and RPC methods reach Sentry. */

@@ -17,10 +17,13 @@
 import { z } from 'zod';
 import { isIncidentId, parseActor, type Actor } from './incident';
 import { err, ok, type Result } from './result';
-import { SLACK_ACTION_ACKNOWLEDGE, SLACK_ACTION_RESOLVE } from './slack-message';
+import {
+  SLACK_ACTION_ACKNOWLEDGE,
+  SLACK_ACTION_DISCLOSE,
+  SLACK_ACTION_RESOLVE,
+} from './slack-message';
 
-/** The Disclose button's action id (the alert message may offer it on private incidents). */
-export const SLACK_ACTION_DISCLOSE = 'incident_disclose';
+export { SLACK_ACTION_DISCLOSE } from './slack-message';
 
 export type SlackAction = 'acknowledge' | 'resolve' | 'disclose';
 

@@ -11,15 +11,19 @@
  * header ≤ 150, section text ≤ 3,000 with the runbook and incident links line always kept,
  * ≤ 10 fields of ≤ 2,000, button values ≤ 2,000. The shapes are checked against
  * `@slack/types` in the tests. Buttons carry the incident id as `value` with action ids
- * `incident_acknowledge` and `incident_resolve`; `POST /slack/interactions` receives the
- * clicks.
+ * `incident_acknowledge`, `incident_resolve` and `incident_disclose`;
+ * `POST /slack/interactions` receives the clicks and decides who may do what
+ * (slack-interaction.ts). A grouped incident's subjects are listed in a field.
  */
 import type { AlertEvent, AlertMessage } from './alerts';
 import { cleanUntrustedText, ELLIPSIS, escapeMrkdwn } from './untrusted-text';
 
 export const SLACK_ACTION_ACKNOWLEDGE = 'incident_acknowledge';
 export const SLACK_ACTION_RESOLVE = 'incident_resolve';
-export type SlackActionId = typeof SLACK_ACTION_ACKNOWLEDGE | typeof SLACK_ACTION_RESOLVE;
+/** Offered on private (security, undisclosed) incidents; only SLACK_OPERATORS may use it. */
+export const SLACK_ACTION_DISCLOSE = 'incident_disclose';
+export type SlackActionId =
+  typeof SLACK_ACTION_ACKNOWLEDGE | typeof SLACK_ACTION_RESOLVE | typeof SLACK_ACTION_DISCLOSE;
 
 /** Block Kit limits we render within. */
 export const SLACK_LIMITS = {
@@ -150,6 +154,7 @@ export function renderSlackMessage(message: AlertMessage): SlackMessage {
     field('Severity', message.severity),
     field('State', message.state),
     field('URL', message.subject),
+    ...subjectsField(message),
     ...(message.release !== undefined ? [field('Release', message.release)] : []),
     ...(message.regions !== undefined && message.regions.length > 0
       ? [field('Regions', message.regions.join(', '))]
@@ -200,7 +205,25 @@ export function renderSlackMessage(message: AlertMessage): SlackMessage {
   };
 }
 
-/** Acknowledge while open; Resolve until resolved; none once resolved. */
+/** How many subjects a grouped incident's field names before "and N more". */
+const LISTED_SLACK_SUBJECTS = 5;
+
+/** A grouped incident lists its subjects (the first few, then how many more). */
+function subjectsField(message: AlertMessage): SlackMrkdwn[] {
+  const subjects = message.subjects ?? [];
+  const count = Math.max(message.subjectCount ?? subjects.length, subjects.length);
+  if (count < 2) return [];
+  const named = subjects.slice(0, LISTED_SLACK_SUBJECTS);
+  const more = count - named.length;
+  return [
+    field(`Subjects (${count})`, `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`),
+  ];
+}
+
+/**
+ * Acknowledge while open; Resolve until resolved; Disclose while a security incident is
+ * private, whatever its state (disclosure often follows the fix).
+ */
 function buttonsFor(message: AlertMessage): SlackButton[] {
   const buttons: SlackButton[] = [];
   const value = message.incidentId.slice(0, SLACK_LIMITS.buttonValue);
@@ -227,6 +250,23 @@ function buttonsFor(message: AlertMessage): SlackButton[] {
           text: 'Resolve only when the cause is fixed and verified. A new sighting reopens it.',
         },
         confirm: { type: 'plain_text', text: 'Resolve' },
+        deny: { type: 'plain_text', text: 'Cancel' },
+      },
+    });
+  }
+  if (message.security && !message.disclosed) {
+    buttons.push({
+      type: 'button',
+      text: { type: 'plain_text', text: 'Disclose' },
+      action_id: SLACK_ACTION_DISCLOSE,
+      value,
+      confirm: {
+        title: { type: 'plain_text', text: 'Disclose this incident?' },
+        text: {
+          type: 'plain_text',
+          text: 'Its details become public on the status page and the feed. This cannot be undone.',
+        },
+        confirm: { type: 'plain_text', text: 'Disclose' },
         deny: { type: 'plain_text', text: 'Cancel' },
       },
     });

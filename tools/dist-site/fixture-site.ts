@@ -53,6 +53,7 @@ export class FixtureDistSite extends SiteAttacks implements DistSite {
   readonly #edge = new EdgeCache();
   #log: RequestLogEntry[] = [];
   #requests = 0;
+  readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(
     options: DistSiteOptions,
@@ -76,6 +77,7 @@ export class FixtureDistSite extends SiteAttacks implements DistSite {
     this.#regionColos = { ...DEFAULT_REGION_COLOS, ...options.regionColos };
     this.#edgeCacheAlways = options.edgeCache ?? false;
     this.#cacheTags = options.cacheTags ?? false;
+    this.#sleep = options.sleep ?? sleep;
     this.fetcher = (input, init) => this.handle(new Request(input, init));
   }
 
@@ -163,7 +165,7 @@ export class FixtureDistSite extends SiteAttacks implements DistSite {
     this.#log.push({ method: request.method, url: request.url });
     if (this.#log.length > REQUEST_LOG_LIMIT * 1.2) this.#log = this.#log.slice(-REQUEST_LOG_LIMIT);
     const attacks = this.attacks;
-    if (attacks.delayMs > 0) await sleep(attacks.delayMs);
+    if (attacks.delayMs > 0) await this.#sleep(attacks.delayMs);
     const url = new URL(request.url);
     const path = url.pathname.startsWith('/dist/')
       ? safeDecode(url.pathname.slice('/dist/'.length))

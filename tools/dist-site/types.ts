@@ -73,6 +73,8 @@ export interface DistSiteOptions {
    * front (`wrangler dev`). Default off: the edge removes Cache-Tag before visitors see it.
    */
   readonly cacheTags?: boolean;
+  /** How the `slow` attack waits (default a real timer); tests pass their own to observe it. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** A release `promoteRelease` publishes: its version, the rest defaulted. */
