@@ -6,7 +6,10 @@
  * "before" score is a lower bound, exact only for a run with MUTATION_ALL_KILLERS=1
  * (stryker.config.mjs), where each mutant runs every test that covers it.
  *
- * `node tools/mutation/score.ts [report.json …] [--survivors]` (default
+ * `--before=a.json,b.json` takes the "before" score from reports of a run with only the
+ * earlier tests instead (CORE_TESTS listing every test file but the *-mutants ones): exact.
+ *
+ * `node tools/mutation/score.ts [report.json …] [--before=…] [--survivors]` (default
  * reports/mutation/mutation.json; several reports, e.g. one per group of modules, are
  * merged) prints a Markdown table (as in docs/reliability.md) and, with `--survivors`, one
  * line per mutant that no test kills: file:line, mutator, the original line and the
@@ -46,6 +49,13 @@ const paths = args.filter((arg) => !arg.startsWith('--'));
 const reports = (paths.length > 0 ? paths : ['reports/mutation/mutation.json']).map(
   (path) => JSON.parse(readFileSync(path, 'utf8')) as Report,
 );
+const beforePaths = args.find((arg) => arg.startsWith('--before='))?.slice('--before='.length);
+const beforeFiles: Report['files'] = Object.assign(
+  {},
+  ...(beforePaths?.split(',') ?? []).map(
+    (path) => (JSON.parse(readFileSync(path, 'utf8')) as Report).files,
+  ),
+) as Report['files'];
 // Test ids are numbered per report: prefix them with the report's index before merging.
 const prefixed = reports.map((one, index): Report => {
   const id = (test: string) => `${index}:${test}`;
@@ -119,9 +129,11 @@ for (const [file, { mutants }] of Object.entries(report.files).sort(([a], [b]) =
 )) {
   const before = empty();
   const after = empty();
-  for (const mutant of mutants) {
-    before[tallyOf(mutant, true)] += 1;
-    after[tallyOf(mutant, false)] += 1;
+  for (const mutant of mutants) after[tallyOf(mutant, false)] += 1;
+  if (beforePaths === undefined) {
+    for (const mutant of mutants) before[tallyOf(mutant, true)] += 1;
+  } else {
+    for (const mutant of beforeFiles[file]?.mutants ?? []) before[tallyOf(mutant, false)] += 1;
   }
   for (const key of Object.keys(before) as (keyof Tally)[]) {
     all.before[key] += before[key];
@@ -132,7 +144,7 @@ for (const [file, { mutants }] of Object.entries(report.files).sort(([a], [b]) =
   );
 }
 console.log(
-  '| module | mutants run | score before (at least) | score after | survived | no coverage | static, not run |',
+  `| module | mutants run | score before${beforePaths === undefined ? ' (at least)' : ''} | score after | survived | no coverage | static, not run |`,
 );
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const row of rows) console.log(row);
