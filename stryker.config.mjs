@@ -3,8 +3,8 @@
 // for `true`, a string for "") and runs the tests that cover that spot; a mutant no test
 // notices "survives". The tests run in plain Node (vitest.core.config.ts), not workerd:
 // the pure core imports nothing from Cloudflare. `npm run mutation` runs the whole set
-// (about NN minutes here); `npm run mutation -- --mutate src/core/signature.ts` one module.
-// CI does not run it.
+// (about 20 minutes here, on two shared cores); `npm run mutation -- --mutate
+// src/core/signature.ts` one module. CI does not run it.
 
 // Environment switches for scoped runs (docs/reliability.md, "Mutation testing"):
 // MUTATION_REPORT=name writes reports/mutation/<name>.json|html (one per group of modules);
