@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   classifyRebaselineCause,
+  compareMetadata,
   isNginxEtag,
   isNoticeCause,
   isOriginFallbackResponse,
@@ -169,6 +170,15 @@ describe('planRebaseline refuses everything but the signed bytes at the pinned s
       sweepId: 'sweep-7',
     });
     expect(result.value.pin.rebaselines).toEqual([earlier, result.value.record]);
+  });
+});
+
+describe('compareMetadata', () => {
+  it('compares only what was pinned: a field the pin never saw is no change', () => {
+    const old = { size: SIZE };
+    expect(compareMetadata(old, { size: SIZE, etag: '"e"', lastModified: LM })).toEqual([]);
+    expect(compareMetadata({}, moved)).toEqual([]);
+    expect(compareMetadata({ etag: '"e"' }, { size: 1, etag: '"e"' })).toEqual([]);
   });
 });
 

@@ -44,6 +44,13 @@ function reasonOf(verdict: IndexCopyVerdict): string {
 }
 
 describe('classifyCachedIndex: stale only when exactly an older index', () => {
+  it('is the same for byte-identical copies, whatever they hold', () => {
+    const index = text(entry('v2.0.0'), entry('v1.0.0'));
+    expect(classifyCachedIndex(index, index, OPTIONS)).toEqual({ kind: 'same' });
+    // Identical bytes are the same even when they would not parse: nothing differs.
+    expect(classifyCachedIndex('not json', 'not json', OPTIONS)).toEqual({ kind: 'same' });
+  });
+
   it('names the newest of each copy and the missing releases newest first, whatever the order listed', () => {
     const cached = text(entry('v1.0.0'), entry('v1.2.0'), entry('v1.1.0'));
     const origin = text(
@@ -95,6 +102,9 @@ describe('classifyCachedIndex: stale only when exactly an older index', () => {
     // The byte cap applies to both copies.
     expect(reasonOf(classifyCachedIndex(good, newer, { maxBytes: good.length + 1 }))).toMatch(
       /^the origin's copy is invalid \(too-large\)/,
+    );
+    expect(reasonOf(classifyCachedIndex(newer, good, { maxBytes: good.length + 1 }))).toMatch(
+      /^the cached copy is invalid \(too-large\)/,
     );
   });
 
@@ -340,6 +350,17 @@ describe('isExplainedByStaleCopy: a regional cache-poisoned joins the notice onl
     ]) {
       expect(isExplainedByStaleCopy(regional({ weur: seen }), staleNotice())).toBe(false);
     }
+    const nullRegions = createFinding(
+      {
+        kind: 'cache-poisoned',
+        subject: INDEX,
+        summary: 'r',
+        regions: ['weur'],
+        evidence: { regional: true, regions: null },
+      },
+      NOW,
+    );
+    expect(isExplainedByStaleCopy(nullRegions, staleNotice())).toBe(false);
     const withoutRegions = createFinding(
       {
         kind: 'cache-poisoned',
