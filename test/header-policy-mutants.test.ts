@@ -10,6 +10,7 @@ import {
   classifyResponse,
   isAllowedRedirect,
   parseHeaderPolicy,
+  redactSetCookie,
 } from '../src/core/header-policy';
 import { isCacheable } from '../src/core/response-classes';
 
@@ -95,5 +96,25 @@ describe('a cache-policy violation on an error', () => {
     expect(missing?.evidence['cacheableError']).toBe(false);
     expect(missing?.summary).toMatch(/has no Cache-Control header\.$/);
     expect(missing?.evidence['cacheControl']).toBeNull();
+  });
+});
+
+describe('redactSetCookie: no cookie value survives in evidence', () => {
+  it.each([
+    ['after an attribute, with a long name', 'a=first-secret; Path=/, session=second-secret'],
+    ['after an attribute, with no space', 'a=first-secret; Path=/,session=second-secret'],
+    ['after an attribute, with two spaces', 'a=first-secret; HttpOnly,  session=second-secret'],
+    ['on a line of its own', 'a=first-secret; Path=/\nsession=second-secret'],
+  ])('splits a second cookie %s', (_how, header) => {
+    const redacted = redactSetCookie(header);
+    expect(redacted).not.toContain('first-secret');
+    expect(redacted).not.toContain('second-secret');
+    expect(redacted).toContain('session=[redacted]');
+  });
+
+  it('keeps an Expires date whole, with its comma', () => {
+    expect(redactSetCookie('a=s3cret; Expires=Wed, 21 Oct 2026 07:28:00 GMT')).toBe(
+      'a=[redacted]; Expires=Wed, 21 Oct 2026 07:28:00 GMT',
+    );
   });
 });
