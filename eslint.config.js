@@ -9,6 +9,8 @@ export default tseslint.config(
       'dist/',
       'dist-cli/',
       '.wrangler/',
+      '.stryker-tmp/',
+      'reports/',
       'worker-configuration.d.ts',
       '**/*.mjs',
       '**/*.js',
