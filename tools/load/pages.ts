@@ -1,14 +1,15 @@
 /**
  * The public read path under load, measured on one monitor: the most `GET /api/status` and
- * `GET /` it answers (autocannon, N connections, as fast as it can); each page at a fixed
- * 200 requests a second (the latency target's rate); and sweeps run one after another,
+ * `GET /` it answers (autocannon, N connections, as fast as it can); each page at a steady
+ * 200 requests a second, one every 5 ms (the latency target's rate, paced.ts: autocannon's
+ * rate limit sends each second's requests as one burst); and sweeps run one after another,
  * without page load and while both pages are loaded at 200 req/s together. Sweep durations
  * are the sweep's own (`durationMs` of its summary, from its lock to its summary); the wall
  * time of `/__scheduled` also holds the snapshot it publishes at its end.
  */
 import autocannon from 'autocannon';
-import type { Result } from 'autocannon';
 import { groupCpuSeconds } from './cpu.ts';
+import { pacedLoad, type LoadResult } from './paced.ts';
 import type { Monitor } from './stacks.ts';
 import { log } from './stacks.ts';
 
@@ -31,7 +32,7 @@ export interface LoadRow {
   readonly page: Page;
   /** As fast as it answers; at FIXED_RATE; at FIXED_RATE while sweeps run back to back. */
   readonly mode: 'max' | 'fixed' | 'sweeping';
-  readonly result: Result;
+  readonly result: LoadResult;
   /** CPU ms of the monitor's processes per answered request (sweeps included, if any). */
   readonly cpuMsPerRequest: number | undefined;
 }
@@ -75,14 +76,22 @@ async function load(
   options: LoadOptions,
 ): Promise<LoadRow> {
   const before = groupCpuSeconds(monitor.process.pid);
-  const result = await autocannon({
-    url: `${monitor.origin}${page === 'both' ? PAGES[0] : page}`,
-    connections: options.connections,
-    duration: options.durationS,
-    timeout: 10,
-    ...(mode !== 'max' && { overallRate: FIXED_RATE }),
-    ...(page === 'both' && { requests: PAGES.map((path) => ({ path })) }),
-  });
+  const result: LoadResult =
+    mode === 'max'
+      ? await autocannon({
+          url: `${monitor.origin}${page === 'both' ? PAGES[0] : page}`,
+          connections: options.connections,
+          duration: options.durationS,
+          timeout: 10,
+          ...(page === 'both' && { requests: PAGES.map((path) => ({ path })) }),
+        })
+      : await pacedLoad({
+          urls: (page === 'both' ? PAGES : [page]).map((path) => `${monitor.origin}${path}`),
+          rate: FIXED_RATE,
+          durationS: options.durationS,
+          connections: options.connections,
+          timeoutMs: 10_000,
+        });
   const after = groupCpuSeconds(monitor.process.pid);
   const cpuMsPerRequest =
     before === undefined || after === undefined || result.requests.total === 0

@@ -8,8 +8,9 @@
  *    status snapshot, through the Cache API) and one with `PUBLIC_READ_PATH=live` (every
  *    page view reads the Durable Objects, as before snapshots). On each, one after the
  *    other: sweeps without page load; `GET /api/status` and `GET /` as fast as they answer
- *    (autocannon, `--connections`); the same pages at a fixed 200 req/s while sweeps run
- *    back to back (tools/load/pages.ts). Reported: req/s and p99 of the new path against
+ *    (autocannon, `--connections`); each page, then both, at a steady 200 req/s (one
+ *    request every 5 ms, latency from when it was due: tools/load/paced.ts), the latter
+ *    while sweeps run back to back (tools/load/pages.ts). Reported: req/s and p99 of the new path against
  *    the old, p99 at 200 req/s, and the sweep's own duration with and without page load.
  * 2. A larger archive (7 releases × 20 artifacts of 1 MiB) and a fresh monitor: the first
  *    and a routine sweep, then the hash workers' rate (tools/load/archive.ts).
@@ -38,7 +39,7 @@ const USAGE = `Usage: node tools/load/run.ts [--duration S] [--quick] [--connect
 
   --duration S     seconds of load per page, read path and rate (default 10)
   --quick          3 s of load each, fewer idle sweeps, a shorter wait for the hash workers
-  --connections N  concurrent connections autocannon keeps open (default 10)`;
+  --connections N  concurrent connections each load keeps open (default 10)`;
 
 interface Options extends LoadOptions {
   /** How long to watch the hash workers after the large sweep. */
