@@ -148,7 +148,7 @@ export function verdictLines(verdicts: Verdicts): string[] {
   const worstP99 = Math.max(...verdicts.fixedRateP99);
   const lines = [
     `Throughput, new ÷ old read path: at least ${worstRatio.toFixed(1)}× (target ≥ 5×): ${worstRatio >= 5 ? 'met' : 'MISSED'}`,
-    `p99 at ${FIXED_RATE} req/s on the new path: at most ${worstP99} ms (target < 25 ms): ${worstP99 < 25 ? 'met' : 'MISSED'}`,
+    `p99 at ${FIXED_RATE} req/s on the new path: at most ${ms(worstP99)} ms (target < 25 ms): ${worstP99 < 25 ? 'met' : 'MISSED'}`,
   ];
   if (verdicts.sweepRatio !== undefined)
     lines.push(
