@@ -4,19 +4,17 @@
  * against a site that prunes or rewrites its index.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDistSite, type DistSite } from '../tools/dist-site/site';
+import type { DistSite } from '../tools/dist-site/site';
 import { monitorStateStub } from '../src/durable/monitor-state';
 import {
   at,
   BASE,
-  createAdversarySite,
-  createHarness,
+  createAdversaryRig,
   incidentsFor,
   INDEX_URL,
   manifestUrl,
   only,
   pinOf,
-  type AdversarySite,
   type Harness,
 } from './hostile/adversary';
 
@@ -28,13 +26,10 @@ const PRUNED = 'v20.19.5';
 const LTS = 'v22.21.0';
 
 let site: DistSite;
-let adversary: AdversarySite;
 let harness: Harness;
 
 beforeEach(async () => {
-  site = await createDistSite({ now: T0, artifactsPerRelease: 3 });
-  adversary = createAdversarySite(site);
-  harness = createHarness(site, adversary.monitorFetch);
+  ({ site, harness } = await createAdversaryRig(T0));
 });
 
 describe('a pinned release removed from index.json', () => {

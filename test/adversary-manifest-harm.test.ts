@@ -5,16 +5,14 @@
  * (the fixture site's `answer-by-query` mode).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDistSite, type DistSite } from '../tools/dist-site/site';
+import type { DistSite } from '../tools/dist-site/site';
 import {
   at,
-  createAdversarySite,
-  createHarness,
+  createAdversaryRig,
   findingsOf,
   manifestUrl,
   only,
   sigUrl,
-  type AdversarySite,
   type Harness,
 } from './hostile/adversary';
 
@@ -22,13 +20,10 @@ const T0 = new Date('2026-11-20T10:00:00Z');
 const PINNED = 'v24.11.1';
 
 let site: DistSite;
-let adversary: AdversarySite;
 let harness: Harness;
 
 beforeEach(async () => {
-  site = await createDistSite({ now: T0, artifactsPerRelease: 3 });
-  adversary = createAdversarySite(site);
-  harness = createHarness(site, adversary.monitorFetch);
+  ({ site, harness } = await createAdversaryRig(T0));
 });
 
 describe('an unsigned manifest change served to plain requests only', () => {

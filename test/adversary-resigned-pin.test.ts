@@ -5,23 +5,13 @@
  * rewritten (by a sweep, the manifest rotation or the hashing rotation).
  */
 import { describe, expect, it } from 'vitest';
-import { createDistSite } from '../tools/dist-site/site';
-import {
-  at,
-  createAdversarySite,
-  createHarness,
-  findingsOf,
-  manifestUrl,
-  pinOf,
-} from './hostile/adversary';
+import { at, createAdversaryRig, findingsOf, manifestUrl, pinOf } from './hostile/adversary';
 
 const T0 = new Date('2026-11-20T10:00:00Z');
 
 describe('a manifest changed and validly re-signed with the release key', () => {
   it('never replaces the pin: every later sweep still reports manifest-changed (P0)', async () => {
-    const site = await createDistSite({ now: T0, artifactsPerRelease: 3 });
-    const adversary = createAdversarySite(site);
-    const harness = createHarness(site, adversary.monitorFetch);
+    const { site, harness } = await createAdversaryRig(T0);
     const version = 'v24.11.1';
     await harness.sweep(T0);
     await harness.hashQueued(T0);

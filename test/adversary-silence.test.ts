@@ -5,11 +5,11 @@
  * against the hostile site.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDistSite, type DistSite } from '../tools/dist-site/site';
+import type { DistSite } from '../tools/dist-site/site';
 import {
   at,
   BASE,
-  createAdversarySite,
+  createAdversaryRig,
   createHarness,
   incidentsFor,
   manifestUrl,
@@ -30,9 +30,7 @@ let adversary: AdversarySite;
 let harness: Harness;
 
 beforeEach(async () => {
-  site = await createDistSite({ now: T0, artifactsPerRelease: 3 });
-  adversary = createAdversarySite(site);
-  harness = createHarness(site, adversary.monitorFetch);
+  ({ site, adversary, harness } = await createAdversaryRig(T0));
 });
 
 describe('a pinned release whose manifest is withheld from the monitor', () => {

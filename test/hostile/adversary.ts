@@ -17,7 +17,12 @@ import { incidentIndexStub } from '../../src/durable/incident-stubs';
 import type { MonitorEnv } from '../../src/env';
 import { handleHashBatch } from '../../src/jobs/hash-consumer';
 import { runSweep } from '../../src/jobs/sweep';
-import { MONITOR_HEADER, SUCCESS_CACHE_CONTROL, type DistSite } from '../../tools/dist-site/site';
+import {
+  createDistSite,
+  MONITOR_HEADER,
+  SUCCESS_CACHE_CONTROL,
+  type DistSite,
+} from '../../tools/dist-site/site';
 
 export const BASE = 'https://dist.test/dist';
 export const INDEX_URL = `${BASE}/index.json`;
@@ -196,4 +201,14 @@ export function only(findings: readonly Finding[], kind: string, subject: string
     `${kind} ${subject} in ${findings.map((f) => f.fingerprint).join(', ')}`,
   ).toHaveLength(1);
   return found[0] as Finding;
+}
+
+/** The usual rig: a fixture site at `now`, the adversary in front of it, and the harness. */
+export async function createAdversaryRig(
+  now: Date,
+  artifactsPerRelease = 3,
+): Promise<{ site: DistSite; adversary: AdversarySite; harness: Harness }> {
+  const site = await createDistSite({ now, artifactsPerRelease });
+  const adversary = createAdversarySite(site);
+  return { site, adversary, harness: createHarness(site, adversary.monitorFetch) };
 }
