@@ -10,6 +10,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_KEY, SNAPSHOT_POINTER_KEY } from '../src/adapters/snapshot-store';
 import { createAnswerMemo, noteSnapshotPublished } from '../src/http/answer-memo';
+import { memoKeyOf } from '../src/http/public-answer';
 import { createApp } from '../src/http/app';
 import { nextHeartbeat } from '../src/http/snapshot-health';
 import type { MonitorEnv } from '../src/env';
@@ -387,6 +388,15 @@ describe('createAnswerMemo', () => {
     expect(memo.answer('k', 'snap-a')).toBeUndefined();
   });
 
+  it('gives every view the same bytes, text beyond ASCII included', async () => {
+    const memo = createAnswerMemo(() => 0);
+    const page = 'Node.js — all systems operational ✓';
+    const first = await memo.remember('k', 'snap-a', new Response(page));
+    expect(await first.text()).toBe(page);
+    for (let view = 0; view < 3; view += 1)
+      expect(await memo.answer('k', 'snap-a')?.text()).toBe(page);
+  });
+
   it('never keeps an answer that is not a 200', async () => {
     const memo = createAnswerMemo(() => 0);
     await memo.remember('k', 'snap-a', new Response('gone', { status: 404 }));
@@ -400,5 +410,32 @@ describe('createAnswerMemo', () => {
     noteSnapshotPublished();
     expect(memo.pointer()).toBeUndefined();
     expect(memo.answer('k', 'snap-a')).toBeUndefined();
+  });
+});
+
+describe('memoKeyOf', () => {
+  it('keeps the URL up to its query and only the query the answer reads, in one order', () => {
+    const url = 'https://status.example/api/incidents?offset=0&state=all&utm=x&limit=5#top';
+    const query = { state: 'all', limit: '5', offset: '0' };
+    expect(memoKeyOf(url, query)).toBe(
+      'https://status.example/api/incidents?limit=5&offset=0&state=all',
+    );
+    expect(
+      memoKeyOf('https://status.example/api/incidents?limit=5&state=all&offset=0', query),
+    ).toBe(memoKeyOf(url, query));
+  });
+
+  it('tells pages, hosts and query values apart', () => {
+    const keys = [
+      memoKeyOf('https://status.example/'),
+      memoKeyOf('https://status.example/?view=x'),
+      memoKeyOf('https://status.example/api/status'),
+      memoKeyOf('https://other.example/api/status'),
+      memoKeyOf('https://status.example/api/incidents', { state: 'open' }),
+      memoKeyOf('https://status.example/api/incidents', { state: 'resolved' }),
+      memoKeyOf('https://status.example/api/incidents', { state: 'open&limit=1' }),
+    ];
+    expect(keys[0]).toBe(keys[1]);
+    expect(new Set(keys.slice(1)).size).toBe(keys.length - 1);
   });
 });

@@ -30,7 +30,8 @@ interface Answer {
   readonly snapshotId: string;
   readonly status: number;
   readonly headers: readonly [string, string][];
-  readonly body: string;
+  /** Bytes, not text: a page is encoded once, not on every view. */
+  readonly body: Uint8Array;
 }
 
 export interface AnswerMemo {
@@ -65,7 +66,7 @@ export function createAnswerMemo(clock: () => number = () => Date.now()): Answer
     },
     async remember(key, snapshotId, response) {
       if (response.status !== 200) return response;
-      const body = await response.text();
+      const body = new Uint8Array(await response.arrayBuffer());
       const headers = [...response.headers];
       answers.delete(key);
       answers.set(key, {

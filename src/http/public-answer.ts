@@ -59,19 +59,37 @@ async function answerFromSnapshot(
   }
   if (!answer.cacheable)
     return stamped(await answer.render(await loadSnapshot(store, pointer), now), pointer, false);
-  const key = cacheKeyOf(c.req.url, pointer.id, answer.query);
-  const remembered = memo.answer(key.url, pointer.id);
+  // The isolate's memory first, by a key that costs no parsing: most views end here.
+  const memoKey = memoKeyOf(c.req.url, answer.query);
+  const remembered = memo.answer(memoKey, pointer.id);
   if (remembered !== undefined) return remembered;
+  const key = cacheKeyOf(c.req.url, pointer.id, answer.query);
   const cache = deps.publicCache();
   const hit = await cachedAnswer(cache, key);
-  if (hit !== undefined) return memo.remember(key.url, pointer.id, hit);
+  if (hit !== undefined) return memo.remember(memoKey, pointer.id, hit);
   const response = stamped(
     await answer.render(await loadSnapshot(store, pointer), now),
     pointer,
     true,
   );
   await storeAnswer(cache, key, response);
-  return memo.remember(key.url, pointer.id, response);
+  return memo.remember(memoKey, pointer.id, response);
+}
+
+/**
+ * The request URL up to its query, then only the (validated) query the answer reads:
+ * finer than the cache key (two spellings of one path are two entries, never one answer
+ * for two pages), and built without parsing a URL on every view.
+ */
+export function memoKeyOf(
+  requestUrl: string,
+  query: Readonly<Record<string, string>> = {},
+): string {
+  const end = requestUrl.search(/[?#]/);
+  const base = end === -1 ? requestUrl : requestUrl.slice(0, end);
+  const names = Object.keys(query).sort();
+  if (names.length === 0) return base;
+  return `${base}?${names.map((name) => `${encodeURIComponent(name)}=${encodeURIComponent(query[name] ?? '')}`).join('&')}`;
 }
 
 function stamped(response: Response, stamp: SnapshotStamp, cacheable: boolean): Response {
