@@ -44,7 +44,16 @@ export interface LogEntryView {
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
-export function createMonitorClient(origin: string, operatorToken: string): MonitorClient {
+/**
+ * `scheduledPath`: where a sweep is triggered; `/__scheduled` under `wrangler dev
+ * --test-scheduled`, `/cdn-cgi/local/scheduled` in workerd run by Miniflare with
+ * `unsafeTriggerHandlers` (tools/load/workerd-host.ts). Both call the Worker's scheduled handler.
+ */
+export function createMonitorClient(
+  origin: string,
+  operatorToken: string,
+  scheduledPath = '/__scheduled',
+): MonitorClient {
   const auth = { authorization: `Bearer ${operatorToken}` };
 
   async function getJson<T>(
@@ -90,13 +99,13 @@ export function createMonitorClient(origin: string, operatorToken: string): Moni
     origin,
     async sweep(timeoutMs) {
       const before = (await latestSweep())?.id;
-      const response = await fetch(`${origin}/__scheduled`, {
+      const response = await fetch(`${origin}${scheduledPath}`, {
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
       if (response.status !== 200) {
         throw new MonitorClientError(
-          `/__scheduled answered ${response.status}: ${text.slice(0, 300)}`,
+          `${scheduledPath} answered ${response.status}: ${text.slice(0, 300)}`,
         );
       }
       const latest = await latestSweep();

@@ -33,7 +33,7 @@ import { defaultLogOrigin } from '../../src/core/log-settings.ts';
 import { generateLogKey } from '../log-key.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const WRANGLER_BIN = join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js');
+export const WRANGLER_BIN = join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js');
 const SITE_SERVER = join(REPO_ROOT, 'tools/dist-site/server.ts');
 const HOST = '127.0.0.1';
 
@@ -315,7 +315,11 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 /** What wrangler dev needs to build the Worker; dependencies are linked, not copied. */
 const WORKER_FILES = ['wrangler.toml', 'package.json', 'tsconfig.json', 'src'];
 
-function snapshotWorker(target: string): string {
+/**
+ * Copies the Worker's sources to `target`: wrangler writes its build files there, not in
+ * the repository.
+ */
+export function snapshotWorker(target: string): string {
   for (const name of WORKER_FILES) {
     cpSync(join(REPO_ROOT, name), join(target, name), { recursive: true });
   }

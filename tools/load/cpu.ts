@@ -1,7 +1,7 @@
 /**
- * CPU time spent by a process group (wrangler dev and its workerd processes), from
- * /proc: per request it is a cost that other jobs on a shared machine do not change much,
- * unlike requests a second. `undefined` where /proc is not there (not Linux).
+ * CPU time spent by a process group (the monitor's host, workerd-host.ts or wrangler dev,
+ * and its workerd processes), from /proc: per request it is a cost that other jobs on a
+ * shared machine do not change much, unlike requests a second. `undefined` where /proc is not there (not Linux).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 

@@ -3,19 +3,22 @@
  * the same run, and what one sweep of a larger archive costs. Everything runs on this
  * machine, on loopback only:
  *
- * 1. Read paths. The fixture dist site (3 releases) and two monitors under
- *    `wrangler dev --test-scheduled` watching it: one as configured (public pages from the
+ * 1. Read paths. The fixture dist site (3 releases) and two monitors watching it, each the
+ *    Worker as built for deployment, run in workerd with nothing in front of it
+ *    (tools/load/workerd-host.ts; `--host wrangler`: under `wrangler dev`, whose ProxyWorker
+ *    and trace store sit on every request): one as configured (public pages from the
  *    status snapshot, through the Cache API) and one with `PUBLIC_READ_PATH=live` (every
  *    page view reads the Durable Objects, as before snapshots). On each, one after the
- *    other: sweeps without page load; `GET /api/status` and `GET /` as fast as they answer
- *    (autocannon, `--connections`); each page, then both, at a steady 200 req/s (one
- *    request every 5 ms, latency from when it was due: tools/load/paced.ts), the latter
- *    while sweeps run back to back (tools/load/pages.ts). Reported: req/s and p99 of the new path against
- *    the old, p99 at 200 req/s, and the sweep's own duration with and without page load.
+ *    other: sweeps without page load; each page at a steady 200 req/s (one request every
+ *    5 ms, latency from when it was due: tools/load/paced.ts); `GET /api/status` and `GET /`
+ *    as fast as they answer (autocannon, `--connections`); both pages at 200 req/s while
+ *    sweeps run back to back (tools/load/pages.ts). Reported: req/s and p99 of the new path
+ *    against the old, p99 at 200 req/s, and the sweep's own duration with and without page
+ *    load.
  * 2. A larger archive (7 releases × 20 artifacts of 1 MiB) and a fresh monitor: the first
  *    and a routine sweep, then the hash workers' rate (tools/load/archive.ts).
  *
- *   node tools/load/run.ts [--duration S] [--quick] [--connections N]
+ *   node tools/load/run.ts [--duration S] [--quick] [--connections N] [--host workerd|wrangler]
  *
  * Bounded in time (the whole run stops at RUN_BUDGET_MS, failing); every process it starts
  * leads its own process group and is stopped by PID, also on failure and Ctrl-C
@@ -29,21 +32,25 @@ import { cleanUpEverything, installCleanupHandlers } from '../demo/processes.ts'
 import { ARCHIVE_SITE_ARGS, hashLine, measureArchive } from './archive.ts';
 import { FIXED_RATE, measurePath, type LoadOptions, type PathMeasurement } from './pages.ts';
 import { archiveTable, loadTable, ratioTable, sweepTimesTable, verdictLines } from './report.ts';
-import { log, startMonitor, startSite, stopAll } from './stacks.ts';
+import { log, startMonitor, startSite, stopAll, type MonitorHost } from './stacks.ts';
+import { buildWorker } from './workerd-monitor.ts';
 
 /** The whole run, whatever happens: the CI step must end. */
 const RUN_BUDGET_MS = 360_000;
 const SWEEP_TIMEOUT_MS = 60_000;
 
-const USAGE = `Usage: node tools/load/run.ts [--duration S] [--quick] [--connections N]
+const USAGE = `Usage: node tools/load/run.ts [--duration S] [--quick] [--connections N] [--host H]
 
   --duration S     seconds of load per page, read path and rate (default 10)
   --quick          3 s of load each, fewer idle sweeps, a shorter wait for the hash workers
-  --connections N  concurrent connections each load keeps open (default 10)`;
+  --connections N  concurrent connections each load keeps open (default 10)
+  --host H         workerd (default: the deployment bundle in workerd, nothing in front)
+                   or wrangler (under wrangler dev, its ProxyWorker on every request)`;
 
 interface Options extends LoadOptions {
   /** How long to watch the hash workers after the large sweep. */
   readonly hashWaitMs: number;
+  readonly host: MonitorHost;
 }
 
 function parseOptions(argv: readonly string[]): Options | 'help' {
@@ -53,6 +60,7 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
       duration: { type: 'string' },
       quick: { type: 'boolean', default: false },
       connections: { type: 'string', default: '10' },
+      host: { type: 'string', default: 'workerd' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -64,7 +72,10 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
       throw new Error(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
     return value;
   };
+  if (values.host !== 'workerd' && values.host !== 'wrangler')
+    throw new Error(`--host must be workerd or wrangler, got '${values.host}'`);
   return {
+    host: values.host,
     durationS: integer('duration', values.duration ?? (values.quick ? '3' : '10'), 1, 30),
     connections: integer('connections', values.connections, 1, 100),
     idleSweeps: values.quick ? 3 : 5,
@@ -99,10 +110,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const runStarted = Date.now();
 
   log('phase 1: the old read path against the new (site: 3 releases)');
+  const worker = options.host === 'workerd' ? buildWorker() : undefined;
   const site = await startSite('pages', ['--releases', '3']);
   const monitors = await Promise.all([
-    startMonitor('new', site, 'snapshot'),
-    startMonitor('old', site, 'live'),
+    startMonitor('new', site, 'snapshot', options.host, worker),
+    startMonitor('old', site, 'live', options.host, worker),
   ]);
   const measurements: PathMeasurement[] = [];
   for (const monitor of monitors) {
@@ -116,7 +128,13 @@ async function main(argv: readonly string[]): Promise<number> {
 
   log('phase 2: a larger archive (7 releases × 20 artifacts × 1 MiB)');
   const archiveSite = await startSite('archive', ARCHIVE_SITE_ARGS);
-  const archiveMonitor = await startMonitor('archive', archiveSite, 'snapshot');
+  const archiveMonitor = await startMonitor(
+    'archive',
+    archiveSite,
+    'snapshot',
+    options.host,
+    worker,
+  );
   const archive = await measureArchive(archiveMonitor, {
     sweepTimeoutMs: SWEEP_TIMEOUT_MS,
     hashWaitMs: options.hashWaitMs,
@@ -130,7 +148,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const ratios = ratioTable(measurements);
   const out = [
     '',
-    `Read paths: ${options.connections} connections, ${options.durationS} s per load, wrangler dev on loopback`,
+    `Read paths: ${options.connections} connections, ${options.durationS} s per load, ${options.host === 'workerd' ? 'the built Worker in workerd' : 'wrangler dev'} on loopback`,
     '',
     'As fast as each answers:',
     '',
