@@ -116,7 +116,7 @@ export async function measurePath(
   for (let i = 0; i < options.idleSweeps; i += 1)
     await sweepOnce(monitor, measurement.idle, options.sweepTimeoutMs);
 
-  // The steady loads before the bursts: after some 40,000 views as fast as they answer, the
+  // The steady loads before the bursts: after some 65,000 views as fast as they answer, the
   // local workerd pauses longer to collect (docs/benchmarks.md), and the latency target is
   // stated for a steady rate. The sweeping load, last, shows the monitor after the bursts.
   for (const page of PAGES) {
