@@ -96,6 +96,33 @@ describe('the origin fallback', () => {
       'republished',
     );
   });
+
+  it('is the cause when R2 answers again for a file first pinned from the fallback, if Last-Modified stays', () => {
+    // A release published during an R2 outage: its first pin holds the nginx ETag.
+    const pinnedDuringOutage: PinnedArtifact = { ...fallback, pinnedAt: pinned.pinnedAt };
+    const r2Again = { ...fallback, etag: R2_ETAG };
+    expect(classifyRebaselineCause(pinnedDuringOutage, r2Again, { etag: R2_ETAG })).toBe(
+      'origin-fallback',
+    );
+    // A new Last-Modified as well is a re-upload, whatever the pin came from.
+    expect(
+      classifyRebaselineCause(
+        pinnedDuringOutage,
+        { ...r2Again, lastModified: 'Mon, 09 Nov 2026 12:00:00 GMT' },
+        { etag: R2_ETAG },
+      ),
+    ).toBe('republished');
+    // Without Last-Modified on either side nothing says it is the same upload.
+    const { lastModified: _pinnedLm, ...withoutLm } = pinnedDuringOutage;
+    const { lastModified: _servedLm, ...servedWithoutLm } = r2Again;
+    expect(classifyRebaselineCause(withoutLm, servedWithoutLm, { etag: R2_ETAG })).toBe(
+      'republished',
+    );
+    // A pin whose ETag only looks like nginx's for another size is not from the fallback.
+    expect(
+      classifyRebaselineCause({ ...pinnedDuringOutage, size: 0xb116 }, r2Again, { etag: R2_ETAG }),
+    ).toBe('republished');
+  });
 });
 
 describe('planRebaseline', () => {

@@ -456,6 +456,31 @@ describe('the R2 outage: the release worker serves from its origin fallback, the
     ]);
   });
 
+  it('a release published during the outage is pinned from the fallback; R2’s return joins the fallback’s notice, no second one', async () => {
+    await sweep();
+    await site.apply({ attack: 'origin-fallback' });
+    await site.apply({ attack: 'promote-release', version: 'v25.3.0' });
+    const outage = await sweep();
+    expect(outage.findings).toEqual([]);
+    expect(outage.summary.releases).toContain('v25.3.0');
+    const during = await pinOf('v25.3.0');
+    // Its first pin holds the fallback's nginx ETags: there is no earlier baseline to go back to.
+    expect(Object.values(during.artifacts).every((artifact) => /-/.test(artifact.etag ?? ''))).toBe(
+      true,
+    );
+
+    site.reset(); // R2 answers again; the release stays published.
+    expect((await sweep()).findings).toEqual([]);
+    expect(await causes(['v25.3.0'])).toEqual(Array.from({ length: 4 }, () => ['origin-fallback']));
+    for (let i = 0; i < 3; i += 1) expect((await sweep()).findings).toEqual([]);
+    const list = await incidents();
+    expect(severe(list)).toEqual([]);
+    // Not a `#republished` notice: nobody re-uploaded anything.
+    expect(list.map((incident) => `${incident.subject} ${incident.state}`)).toEqual([
+      `${BASE}#origin-fallback resolved`,
+    ]);
+  });
+
   it('behind an edge cache that keeps R2’s copies until they expire: no P0/P1 at any point, nothing left open', async () => {
     site = await createDistSite({ now: SITE_CLOCK, artifactsPerRelease: 4, edgeCache: true });
     testEnv = envWith({ INLINE_HASH_BYTES: String(64 * 1024 * 1024) });

@@ -130,7 +130,13 @@ export function isOriginFallbackResponse(
 
 /**
  * The cause of a metadata change whose bytes verified: the origin fallback (by its headers),
- * a return to a baseline proven before (the audit trail's earlier metadata), else a re-upload.
+ * a return to a baseline proven before (the audit trail's earlier metadata), the end of the
+ * fallback for a file first pinned from it, else a re-upload.
+ *
+ * A release published while R2 is down is first pinned with the fallback's nginx ETag; when
+ * R2 answers again, the same file keeps its Last-Modified and gets R2's ETag, with no earlier
+ * baseline to return to. That is the fallback's doing, so it joins the fallback's notice
+ * (still a notice, never silent); a new Last-Modified as well is a re-upload.
  */
 export function classifyRebaselineCause(
   pinned: PinnedArtifact,
@@ -142,7 +148,12 @@ export function classifyRebaselineCause(
   const restored = earlier.some(
     (meta) => meta.etag === observed.etag && meta.lastModified === observed.lastModified,
   );
-  return restored ? 'metadata-restored' : 'republished';
+  if (restored) return 'metadata-restored';
+  const pinnedFromFallback =
+    isNginxEtag(pinned.etag, pinned.size) &&
+    pinned.lastModified !== undefined &&
+    pinned.lastModified === observed.lastModified;
+  return pinnedFromFallback ? 'origin-fallback' : 'republished';
 }
 
 /** What the hash proved: the served bytes, their digest and the headers they came with. */
@@ -217,7 +228,7 @@ export function planRebaseline(input: {
 
 const CAUSE_SUMMARY: Readonly<Record<RebaselineCause, string>> = {
   'origin-fallback':
-    'served from the release worker’s origin fallback (nginx ETags, `cache-tag: release-worker:origin`), as when R2 is unavailable',
+    'served from the release worker’s origin fallback (nginx ETags, `cache-tag: release-worker:origin`), as when R2 is unavailable, or served from R2 again after being first pinned from it',
   'metadata-restored': 'back to metadata proven before, as when R2 answers again after a fallback',
   republished: 'served with new ETag or Last-Modified, as after a re-upload of identical bytes',
 };
