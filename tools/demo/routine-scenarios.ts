@@ -77,7 +77,9 @@ export function routineScenarios(target: AttackTarget): RoutineScenario[] {
           minNewIncidents: 1,
           maxNewIncidents: 1,
         },
-        { what: 'R2 back', commands: [{ attack: 'reset' }], maxNewIncidents: 1 },
+        // R2's return is routine: back to a proven baseline (audit trail only), or, for a
+        // release first pinned during the outage, part of the fallback's open notice.
+        { what: 'R2 back', commands: [{ attack: 'reset' }], maxNewIncidents: 0 },
       ],
       quick: true,
     },
