@@ -2,41 +2,21 @@
  * Runs `dist-verify <version> …` and assembles its result object.
  */
 import type { CliCommand } from './options';
-import { createCliDistClient } from './http';
-import { exitCodeOf, isFailure, outcomeOf, type Problem } from './problems';
-import { createProgress, type ProgressStream } from './progress';
-import { RESULT_SCHEMA, type LogReport, type VerifyResult } from './report';
-import { loadTrustSet } from './trust';
+import { exitCodeOf, outcomeOf, type Problem } from './problems';
+import { createProgress } from './progress';
+import type { VerifyResult } from './report';
+import { distClientOf, resultHead, trustSetOf, witnessVerified } from './run-shared';
+import type { RunEnvironment } from './run-shared';
 import { checkRelease, releaseDateOf, trustReport } from './verify';
-import { witnessLog } from './log-witness';
 
-/** What a run needs from the process: the clock, stderr for progress, the tool's version. */
-export interface RunEnvironment {
-  readonly now: Date;
-  readonly clock: () => number;
-  readonly stderr: ProgressStream;
-  /** Progress may be drawn (stdout and stderr are terminals). */
-  readonly interactive: boolean;
-  readonly toolVersion: string;
-  /** Where the log witness keeps checkpoints ($XDG_CACHE_HOME or ~/.cache). */
-  readonly cacheDir: string;
-  /** The environment (watch reads its alert settings and CI identity from it). */
-  readonly vars: Readonly<Record<string, string | undefined>>;
-}
+export type { RunEnvironment } from './run-shared';
 
 export async function runVerify(
   command: Extract<CliCommand, { kind: 'verify' }>,
   env: RunEnvironment,
 ): Promise<VerifyResult> {
   const { common } = command;
-  const base = {
-    schema: RESULT_SCHEMA,
-    tool: { name: 'dist-verify', version: env.toolVersion },
-    command: 'verify',
-    release: command.release,
-    distUrl: common.distUrl,
-    checkedAt: env.now.toISOString(),
-  } as const;
+  const base = resultHead('verify', { release: command.release }, env, common);
   const finish = (
     fields: Omit<VerifyResult, keyof typeof base | 'outcome' | 'exitCode' | 'files'> & {
       files?: VerifyResult['files'];
@@ -56,19 +36,10 @@ export async function runVerify(
     };
   };
 
-  const trust = await loadTrustSet({
-    ...(common.keysFile !== undefined && { keysFile: common.keysFile }),
-    keysUrlTemplate: common.keysUrlTemplate,
-    ...(common.userAgent !== undefined && { userAgent: common.userAgent }),
-    now: env.now,
-  });
+  const trust = await trustSetOf(common, env.now);
   if (!trust.ok) return finish({ problems: [trust.error] });
 
-  const client = createCliDistClient({
-    timeoutMs: common.timeoutMs,
-    allowedRedirectHosts: common.allowedRedirectHosts,
-    ...(common.userAgent !== undefined && { userAgent: common.userAgent }),
-  });
+  const client = distClientOf(common);
   const checked = await checkRelease(
     {
       client,
@@ -83,20 +54,9 @@ export async function runVerify(
     await releaseDateOf(client, common, command.release),
   );
 
-  const problems: Problem[] = [...checked.problems];
-  let log: LogReport | undefined;
-  if (common.log !== undefined && !problems.some(isFailure) && checked.verifiedHashes.length > 0) {
-    const witnessed = await witnessLog({
-      target: common.log,
-      hashes: checked.verifiedHashes,
-      cacheDir: env.cacheDir,
-      timeoutMs: common.timeoutMs,
-      now: env.now,
-      ...(common.userAgent !== undefined && { userAgent: common.userAgent }),
-    });
-    log = witnessed.report;
-    problems.push(...witnessed.problems);
-  }
+  const witnessed = await witnessVerified(common, env, checked.problems, checked.verifiedHashes);
+  const problems: Problem[] = [...checked.problems, ...witnessed.problems];
+  const log = witnessed.report;
 
   return finish({
     trust: trustReport(trust.value),

@@ -8,16 +8,15 @@
 import { parseIndexJson, indexErrorSummary } from '../core/index-json';
 import { indexJsonUrl } from '../core/manifest-urls';
 import { selectWatchedReleases } from '../core/watch-policy';
-import { classifyRequestError, createCliDistClient } from './http';
-import { witnessLog } from './log-witness';
+import { classifyRequestError } from './http';
 import { foreignRedirect, unreachable } from './manifest-check';
 import type { CliCommand } from './options';
 import { EXIT_FAILED, exitCodeOf, isFailure, outcomeOf, type Problem } from './problems';
 import { createProgress } from './progress';
-import { RESULT_SCHEMA, type LogReport, type ReleaseReport, type WatchResult } from './report';
-import type { RunEnvironment } from './run-verify';
+import type { ReleaseReport, WatchResult } from './report';
+import { distClientOf, resultHead, trustSetOf, witnessVerified } from './run-shared';
+import type { RunEnvironment } from './run-shared';
 import { selectEntries } from './select-entries';
-import { loadTrustSet } from './trust';
 import { checkRelease, trustReport, type VerifiedHash } from './verify';
 import { parseAlertConfig, sendFailureAlerts } from './watch-alerts';
 
@@ -26,13 +25,7 @@ export async function runWatch(
   env: RunEnvironment,
 ): Promise<WatchResult> {
   const { common } = command;
-  const base = {
-    schema: RESULT_SCHEMA,
-    tool: { name: 'dist-verify', version: env.toolVersion },
-    command: 'watch',
-    distUrl: common.distUrl,
-    checkedAt: env.now.toISOString(),
-  } as const;
+  const base = resultHead('watch', {}, env, common);
   const finish = (
     fields: Omit<WatchResult, keyof typeof base | 'outcome' | 'exitCode' | 'releases'> & {
       releases?: WatchResult['releases'];
@@ -61,19 +54,10 @@ export async function runWatch(
     });
   }
 
-  const trust = await loadTrustSet({
-    ...(common.keysFile !== undefined && { keysFile: common.keysFile }),
-    keysUrlTemplate: common.keysUrlTemplate,
-    ...(common.userAgent !== undefined && { userAgent: common.userAgent }),
-    now: env.now,
-  });
+  const trust = await trustSetOf(common, env.now);
   if (!trust.ok) return finish({ problems: [trust.error] });
 
-  const client = createCliDistClient({
-    timeoutMs: common.timeoutMs,
-    allowedRedirectHosts: common.allowedRedirectHosts,
-    ...(common.userAgent !== undefined && { userAgent: common.userAgent }),
-  });
+  const client = distClientOf(common);
   const url = indexJsonUrl(common.distUrl);
   const fetched = await client.getText(url, { maxBytes: common.maxIndexBytes });
   if (!fetched.ok) {
@@ -148,19 +132,9 @@ export async function runWatch(
     });
   }
 
-  let log: LogReport | undefined;
-  if (common.log !== undefined && !problems.some(isFailure) && hashes.length > 0) {
-    const witnessed = await witnessLog({
-      target: common.log,
-      hashes,
-      cacheDir: env.cacheDir,
-      timeoutMs: common.timeoutMs,
-      now: env.now,
-      ...(common.userAgent !== undefined && { userAgent: common.userAgent }),
-    });
-    log = witnessed.report;
-    problems.push(...witnessed.problems);
-  }
+  const witnessed = await witnessVerified(common, env, problems, hashes);
+  problems.push(...witnessed.problems);
+  const log = witnessed.report;
 
   let alertsSent: WatchResult['alerts'];
   if (alerts.value !== undefined && exitCodeOf(problems) === EXIT_FAILED) {
