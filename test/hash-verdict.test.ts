@@ -1,46 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { HashJob } from '../src/core/hash-jobs';
 import {
   judgeHashAttempt,
   retryDelaySeconds,
   SHORT_BODY_DELIVERIES,
-  type HashAttempt,
-  type HashFailure,
-  type HashedBody,
 } from '../src/core/hash-verdict';
+import { HASHED_URL, hashAttemptFixtures } from './hash-attempt-fixtures';
 
 const EXPECTED = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
-const URL = 'https://dist.test/dist/v24.11.1/node-v24.11.1.tar.gz';
-const job: HashJob = {
-  type: 'hash',
-  version: 'v24.11.1',
-  name: 'node-v24.11.1.tar.gz',
-  url: URL,
-  expectedSha256: EXPECTED,
-  expectedBytes: 1000,
-  reason: 'rotation',
-  sweepId: 'sweep-1',
-};
-
-const body = (fields: Partial<HashedBody> = {}): HashAttempt => ({
-  ok: true,
-  value: {
-    url: URL,
-    status: 200,
-    headers: { 'content-length': '1000' },
-    redirects: [],
-    attempts: 1,
-    sha256: EXPECTED,
-    bytes: 1000,
-    ...fields,
-  },
-});
-
-const failure = (fields: Partial<HashFailure> & Pick<HashFailure, 'kind'>): HashAttempt => ({
-  ok: false,
-  error: { url: URL, detail: 'detail', redirects: [], attempts: 2, ...fields },
-});
+const URL = HASHED_URL;
+const { job, body, failure } = hashAttemptFixtures(EXPECTED);
 
 describe('judgeHashAttempt', () => {
   // Issue 13 (c): every other mismatch fixture differs in its first digits, so a check of a
