@@ -10,23 +10,16 @@ import {
   createCleartextMessage,
   createMessage,
   enums,
-  generateKey,
   PacketList,
   Signature,
   SignaturePacket,
   sign,
   type PartialConfig,
-  type PrivateKey,
-  type PublicKey,
 } from 'openpgp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isPinnedFingerprint, PINNED_RELEASE_KEY_FINGERPRINTS } from '../src/core/release-keys';
 import { verifyManifestSignature, type VerifyManifestSignatureInput } from '../src/core/signature';
-
-const NOW = new Date('2025-06-02T00:00:00Z');
-const SIGNED_AT = new Date('2025-06-01T12:00:00Z');
-const SHA1_CUTOFF = new Date('2017-01-01T00:00:00Z');
-const DAY_MS = 24 * 60 * 60 * 1000;
+import { DAY_MS, newKey, NOW, SHA1_CUTOFF, SIGNED_AT, type TestKey } from './signature-fixtures';
 const MANIFEST = `${'a1'.repeat(32)}  node-v24.0.0-linux-x64.tar.xz\n${'b2'.repeat(32)}  node-v24.0.0.tar.gz\n`;
 
 const LEGACY = (hash: enums.hash): PartialConfig => ({
@@ -35,33 +28,20 @@ const LEGACY = (hash: enums.hash): PartialConfig => ({
   rejectHashAlgorithms: new Set(),
 });
 
-interface TestKey {
-  readonly privateKey: PrivateKey;
-  readonly publicKey: PublicKey;
-}
-
 let trusted: TestKey;
 let stranger: TestKey;
 let sha1Rsa: TestKey;
 let ripemdRsa: TestKey;
 
-function newKey(type: 'curve25519' | 'rsa', config?: PartialConfig): Promise<TestKey> {
-  return generateKey({
-    userIDs: [{ name: 'Test Releaser', email: 'releaser@example.test' }],
-    type,
-    ...(type === 'rsa' && { rsaBits: 2048 }),
-    date: new Date('2013-01-01T00:00:00Z'),
-    ...(config && { config }),
-    format: 'object',
-  });
-}
+/** Every key here was made in 2013, before the SHA-1 cutoff. */
+const KEY_DATE = new Date('2013-01-01T00:00:00Z');
 
 beforeAll(async () => {
   [trusted, stranger, sha1Rsa, ripemdRsa] = await Promise.all([
-    newKey('curve25519'),
-    newKey('curve25519'),
-    newKey('rsa', LEGACY(enums.hash.sha1)),
-    newKey('rsa', LEGACY(enums.hash.ripemd)),
+    newKey({ type: 'curve25519', date: KEY_DATE }),
+    newKey({ type: 'curve25519', date: KEY_DATE }),
+    newKey({ type: 'rsa', date: KEY_DATE, config: LEGACY(enums.hash.sha1) }),
+    newKey({ type: 'rsa', date: KEY_DATE, config: LEGACY(enums.hash.ripemd) }),
   ]);
 });
 

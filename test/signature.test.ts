@@ -2,21 +2,13 @@ import {
   createCleartextMessage,
   createMessage,
   enums,
-  generateKey,
   reformatKey,
   sign,
   type PartialConfig,
-  type PrivateKey,
-  type PublicKey,
 } from 'openpgp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyManifestSignature, type VerifyManifestSignatureInput } from '../src/core/signature';
-
-// Every key is generated here: the tests sign their own manifests at chosen dates.
-const NOW = new Date('2025-06-02T00:00:00Z');
-const SIGNED_AT = new Date('2025-06-01T12:00:00Z');
-const SHA1_CUTOFF = new Date('2017-01-01T00:00:00Z');
-const DAY_MS = 24 * 60 * 60 * 1000;
+import { DAY_MS, newKey, NOW, SHA1_CUTOFF, SIGNED_AT, type TestKey } from './signature-fixtures';
 
 const MANIFEST = [
   `${'a1'.repeat(32)}  node-v24.0.0-linux-x64.tar.xz`,
@@ -37,11 +29,6 @@ const LEGACY_MD5: PartialConfig = {
   rejectHashAlgorithms: new Set(),
 };
 
-interface TestKey {
-  readonly privateKey: PrivateKey;
-  readonly publicKey: PublicKey;
-}
-
 let ed25519: TestKey;
 let rsa: TestKey;
 let md5Rsa: TestKey;
@@ -51,23 +38,6 @@ let stranger: TestKey;
 let expiring: TestKey;
 /** The same key material as `expiring` without the expiry, to sign after it expired. */
 let expiringUnbounded: TestKey;
-
-async function newKey(options: {
-  type: 'curve25519' | 'rsa';
-  date?: Date;
-  config?: PartialConfig;
-  signingSubkey?: boolean;
-}): Promise<TestKey> {
-  return generateKey({
-    userIDs: [{ name: 'Test Releaser', email: 'releaser@example.test' }],
-    type: options.type,
-    ...(options.type === 'rsa' && { rsaBits: 2048 }),
-    date: options.date ?? new Date('2024-01-01T00:00:00Z'),
-    ...(options.signingSubkey && { subkeys: [{}, { sign: true }] }),
-    ...(options.config && { config: options.config }),
-    format: 'object',
-  });
-}
 
 beforeAll(async () => {
   [ed25519, rsa, md5Rsa, subkeySigner, stranger, expiringUnbounded] = await Promise.all([
